@@ -1,0 +1,124 @@
+"""`pulse`: the command line. Thin: it finds the project folder and waves, then runs registered stages.
+
+Every user-facing error is a PulseError printed as one line per problem, exit code 2; `--debug`
+shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from pipeline.errors import PulseError
+
+EXIT_USER_ERROR = 2
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", type=Path, default=argparse.SUPPRESS,
+                        help="project folder holding surveys/ and outputs/ (default: the current directory)")
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(prog="pulse", parents=[common],
+                                     description="Expert pulse survey: raw export to reviewed annex-style report.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", parents=[common], help="run every stage for the given waves (default: all)")
+    run.add_argument("waves", nargs="*", help="wave folders, e.g. surveys/risk-pulse/2024-05")
+    for name, text in (("ingest", "read, screen, recode and derive one wave"),):
+        command = commands.add_parser(name, parents=[common], help=text)
+        command.add_argument("wave", help="wave folder, e.g. surveys/risk-pulse/2024-05")
+    validate = commands.add_parser("validate", parents=[common], help="check an instrument.yaml")
+    validate.add_argument("instrument", type=Path)
+    synth = commands.add_parser("synth", parents=[common], help="write a synthetic example export for a wave")
+    synth.add_argument("survey", help="survey folder name under surveys/, e.g. risk-pulse")
+    synth.add_argument("wave", help="wave name, e.g. 2024-05")
+    synth.add_argument("--n", type=int, default=None, help="number of kept respondents (default: the spec's)")
+    synth.add_argument("--seed", type=int, default=None, help="random seed (default: the spec's)")
+    synth.add_argument("--out", type=Path, default=None, help="write here instead of the wave's export file")
+    return parser
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def run_stages(names: list[str], waves, params) -> None:
+    from pipeline.stages import stage
+
+    total = len(names) * len(waves)
+    step = 0
+    for wave in waves:
+        for name in names:
+            step += 1
+            started = time.perf_counter()
+            lines = stage(name).run(wave, params)
+            _say(f"[{step}/{total}] {name:<8} {wave.key}: {lines[0] if lines else 'done'} "
+                 f"({time.perf_counter() - started:.1f} s)")
+            for line in lines[1:]:
+                print(line, file=sys.stderr, flush=True)
+
+
+def command_run(args, root: Path) -> None:
+    from pipeline.params import load_params
+    from pipeline.project import find_waves, wave_from_dir
+    from pipeline.stages import STAGES
+
+    waves = [wave_from_dir(w, root) for w in args.waves] if args.waves else find_waves(root)
+    run_stages([s.name for s in STAGES], waves, load_params(root))
+    _say(f"outputs in {root / 'outputs'}")
+
+
+def command_stage(args, root: Path) -> None:
+    from pipeline.params import load_params
+    from pipeline.project import wave_from_dir
+
+    run_stages([args.command], [wave_from_dir(args.wave, root)], load_params(root))
+
+
+def command_validate(args, root: Path) -> None:
+    from pipeline.instrument import load
+
+    instrument = load(args.instrument)
+    _say(f"{args.instrument}: valid ({instrument.id} {instrument.version}: {len(instrument.questions)} questions, "
+         f"{len(instrument.derived)} derived variables, {len(instrument.breakdowns)} breakdowns)")
+
+
+def command_synth(args, root: Path) -> None:
+    from pipeline import synth
+    from pipeline.instrument import read_yaml
+
+    survey_dir = root / "surveys" / args.survey
+    spec = synth.load_spec(survey_dir / "synth.yaml")
+    frame = synth.generate(read_yaml(survey_dir / "instrument.yaml"), spec, n=args.n, seed=args.seed)
+    out = args.out or survey_dir / args.wave / "responses.csv"
+    synth.write_export(frame, out)
+    _say(f"{out}: {len(frame)} rows of SYNTHETIC EXAMPLE DATA")
+
+
+COMMANDS = {"run": command_run, "ingest": command_stage, "validate": command_validate, "synth": command_synth}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    debug = getattr(args, "debug", False)
+    root = Path(getattr(args, "root", Path.cwd()))
+    try:
+        COMMANDS[args.command](args, root)
+    except PulseError as error:
+        if debug:
+            raise
+        for line in error.messages:
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The ingest stage as one pure function: raw export + instrument → clean data, ledger, recodes."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pipeline.errors import PulseError
+from pipeline.ingest.derive import derive
+from pipeline.ingest.read import Export
+from pipeline.ingest.recode import recode
+from pipeline.ingest.screen import screen
+from pipeline.instrument import Instrument
+
+RECODE_COLUMNS = ["question", "rule", "value_exported", "value_used", "count"]
+MAX_PROBLEM_LINES = 20
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What ingest returns: `clean` (one row per kept respondent, `row` = export row number, typed
+    answer columns, `<question>__status` columns and derived columns), `ledger` (one row per export row),
+    `recodes` (one row per recode applied, with its count) and `warnings` (one line each)."""
+
+    clean: pd.DataFrame
+    ledger: pd.DataFrame
+    recodes: pd.DataFrame
+    warnings: tuple[str, ...]
+
+    @property
+    def summary(self) -> str:
+        kept = int((self.ledger["outcome"] == "kept").sum())
+        return f"{len(self.ledger)} rows in = {kept} kept + {len(self.ledger) - kept} excluded"
+
+
+def required_columns(instrument: Instrument) -> list[str]:
+    """Every export column the instrument reads: administrative columns, then answer columns."""
+    export = instrument.export
+    admin = [export.get("respondent_id"), export.get("submitted_at"), export.get("duplicate_key"),
+             export.get("preview", {}).get("column"), export.get("consent", {}).get("column")]
+    return list(dict.fromkeys([c for c in admin if c] + [q.column for q in instrument.questions]))
+
+
+def check_columns(export: Export, instrument: Instrument) -> None:
+    """Raise one line per column the instrument needs that the export lacks (with a close match if any)."""
+    present = list(export.frame.columns)
+    problems = []
+    for column in required_columns(instrument):
+        if column not in present:
+            close = difflib.get_close_matches(column, present, n=1)
+            hint = f" (the export has {close[0]!r}: renamed?)" if close else ""
+            problems.append(f"{export.path}: column {column!r} is missing{hint}; "
+                            f"fix the export or the column named in {instrument.path}")
+    if problems:
+        raise PulseError(problems)
+
+
+def _problem_lines(export: Export, kept_rows: pd.Series, problems: list) -> list[str]:
+    lines = []
+    for position, column, _value, message in problems[:MAX_PROBLEM_LINES]:
+        row = int(kept_rows.iloc[position])
+        lines.append(f"{export.path}: row {row} (line {row - 1 + export.first_line}), column {column!r}: {message}")
+    if len(problems) > MAX_PROBLEM_LINES:
+        lines.append(f"{export.path}: … and {len(problems) - MAX_PROBLEM_LINES} more cells like these")
+    return lines
+
+
+def ingest(export: Export, instrument: Instrument) -> Ingested:
+    """Screen, recode and derive. Raises PulseError (one line per cell) if an answer cannot be read."""
+    check_columns(export, instrument)
+    ledger = screen(export.frame, instrument, export.first_line)
+    kept = ledger["outcome"].to_numpy() == "kept"
+    kept_rows = ledger.loc[kept, "row"].reset_index(drop=True)
+    frame = export.frame.loc[kept].reset_index(drop=True)
+    recoded = recode(frame, instrument)
+    if recoded.problems:
+        raise PulseError(_problem_lines(export, kept_rows, recoded.problems))
+    derive(instrument, recoded)
+    clean = pd.DataFrame({"row": kept_rows.to_numpy()})
+    clean = pd.concat([clean, pd.DataFrame({k: v for k, v in recoded.columns.items()})], axis=1)
+    flags: dict[int, list[str]] = {}
+    for position, flag in recoded.flags:
+        flags.setdefault(int(kept_rows.iloc[position]), []).append(flag)
+    ledger["flags"] = ledger["row"].map(lambda r: ";".join(flags.get(r, []))).astype(object)
+    recodes = pd.DataFrame(recoded.recodes, columns=RECODE_COLUMNS)
+    recodes = recodes.sort_values(["question", "rule", "value_exported"], kind="stable").reset_index(drop=True)
+    warnings = []
+    unknown = recodes[recodes["rule"] == "unknown_country"]
+    if len(unknown):
+        rows = [r for r, fl in flags.items() if any(f.startswith("unknown_country") for f in fl)]
+        spellings = ", ".join(repr(v) for v in dict.fromkeys(unknown["value_exported"]))
+        warnings.append(f"{export.path}: {int(unknown['count'].sum())} answer(s) name an unknown country ({spellings}; "
+                        f"rows {', '.join(map(str, sorted(rows)[:10]))}): kept with UN group Unknown and flagged in "
+                        f"ledger.csv; add the spelling to the country alias table if it is a real country")
+    return Ingested(clean, ledger, recodes, tuple(warnings))

@@ -1,0 +1,60 @@
+"""The stage registry: what `pulse run` runs, and what `dvc.yaml` must declare (a test checks they agree).
+
+Each stage is a thin wrapper: it reads the files its `deps` name, calls pure functions, and writes
+exactly the files its `outs` name (paths relative to the project root, with {survey} and {wave}).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from pipeline.project import Wave
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    run: Callable[[Wave, dict[str, Any]], list[str]]
+    deps: tuple[str, ...]
+    outs: tuple[str, ...]
+    params: tuple[str, ...] = ()
+
+    def paths(self, wave: Wave, templates: tuple[str, ...]) -> list[str]:
+        return [t.format(survey=wave.survey, wave=wave.wave) for t in templates]
+
+
+def run_ingest(wave: Wave, params: dict[str, Any]) -> list[str]:
+    """Ingest one wave: writes clean.parquet, ledger.csv and recodes.csv; returns lines to print."""
+    from pipeline.ingest.clean import ingest
+    from pipeline.ingest.read import read_export
+    from pipeline.instrument import load
+    from pipeline.outputs import write_csv, write_parquet
+
+    instrument = load(wave.instrument_path)
+    result = ingest(read_export(wave.export_path), instrument)
+    out = wave.out_dir
+    metadata = {"pulse.survey": wave.survey, "pulse.wave": wave.wave,
+                "pulse.synthetic": "SYNTHETIC EXAMPLE DATA" if wave.synthetic else "no"}
+    write_parquet(result.clean, out / "clean.parquet", metadata)
+    write_csv(result.ledger, out / "ledger.csv")
+    write_csv(result.recodes, out / "recodes.csv")
+    return [result.summary, *(f"warning: {w}" for w in result.warnings)]
+
+
+WAVE = "surveys/{survey}/{wave}"
+OUT = "outputs/{survey}/{wave}"
+
+STAGES: tuple[Stage, ...] = (
+    Stage(
+        name="ingest",
+        run=run_ingest,
+        deps=("surveys/{survey}/instrument.yaml", WAVE, "pipeline/ingest", "pipeline/instrument.py",
+              "pipeline/countries.py", "pipeline/data"),
+        outs=(f"{OUT}/clean.parquet", f"{OUT}/ledger.csv", f"{OUT}/recodes.csv"),
+    ),
+)
+
+
+def stage(name: str) -> Stage:
+    return next(s for s in STAGES if s.name == name)
