@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", parents=[common], help="run every stage for the given waves (default: all)")
     run.add_argument("waves", nargs="*", help="wave folders, e.g. surveys/risk-pulse/2024-05")
-    for name, text in (("ingest", "read, screen, recode and derive one wave"),):
+    for name, text in (("ingest", "read, screen, recode and derive one wave"),
+                       ("analyze", "write the tidy tables of one ingested wave")):
         command = commands.add_parser(name, parents=[common], help=text)
         command.add_argument("wave", help="wave folder, e.g. surveys/risk-pulse/2024-05")
     validate = commands.add_parser("validate", parents=[common], help="check an instrument.yaml")
@@ -102,7 +103,7 @@ def command_synth(args, root: Path) -> None:
     _say(f"{out}: {len(frame)} rows of SYNTHETIC EXAMPLE DATA")
 
 
-COMMANDS = {"run": command_run, "ingest": command_stage, "validate": command_validate, "synth": command_synth}
+COMMANDS = {"run": command_run, "ingest": command_stage, "analyze": command_stage, "validate": command_validate, "synth": command_synth}
 
 
 def main(argv: list[str] | None = None) -> int:

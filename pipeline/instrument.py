@@ -195,18 +195,18 @@ def _condition_questions(condition: Mapping[str, Any]) -> list[tuple[str, list]]
 
 
 def derivation_order(derived: list[Mapping[str, Any]]) -> tuple[list[str], list[str]]:
-    """Derived-variable ids in an order where each comes after the ones it reads, and the ids in cycles."""
+    """Derived-variable ids in declaration order, moved only as far as needed to follow what they read,
+    and the ids caught in cycles."""
     ids = {d["id"] for d in derived}
     needs = {d["id"]: {d["from"], d.get("residence")} & ids for d in derived}
     order: list[str] = []
-    remaining = dict(needs)
+    remaining = list(needs)
     while remaining:
-        ready = [i for i, deps in remaining.items() if deps <= set(order)]
-        if not ready:
+        ready = next((i for i in remaining if needs[i] <= set(order)), None)
+        if ready is None:
             return order, sorted(remaining)
-        order.extend(ready)
-        for i in ready:
-            del remaining[i]
+        order.append(ready)
+        remaining.remove(ready)
     return order, []
 
 

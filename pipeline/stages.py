@@ -42,6 +42,25 @@ def run_ingest(wave: Wave, params: dict[str, Any]) -> list[str]:
     return [result.summary, *(f"warning: {w}" for w in result.warnings)]
 
 
+def run_analyze(wave: Wave, params: dict[str, Any]) -> list[str]:
+    """Analyze one wave: reads clean.parquet, writes the tidy tables under tables/; returns lines to print."""
+    import pandas as pd
+
+    from pipeline.analyze import analyze
+    from pipeline.instrument import load
+    from pipeline.outputs import write_csv
+
+    instrument = load(wave.instrument_path)
+    clean = pd.read_parquet(wave.out_dir / "clean.parquet")
+    tables = analyze(clean, instrument, params["analyze"])
+    for name, table in tables.items():
+        write_csv(table, wave.out_dir / "tables" / f"{name}.csv")
+    tests = tables["tests"]
+    significant = int((tests["q_value"] < 0.05).sum()) if len(tests) else 0
+    return [f"{len(tables)} tables; {len(tests)} tests, {significant} with q < 0.05"]
+
+
+TABLES = ("distributions", "topbox", "means", "tests", "posthoc")
 WAVE = "surveys/{survey}/{wave}"
 OUT = "outputs/{survey}/{wave}"
 
@@ -52,6 +71,14 @@ STAGES: tuple[Stage, ...] = (
         deps=("surveys/{survey}/instrument.yaml", WAVE, "pipeline/ingest", "pipeline/instrument.py",
               "pipeline/countries.py", "pipeline/data"),
         outs=(f"{OUT}/clean.parquet", f"{OUT}/ledger.csv", f"{OUT}/recodes.csv"),
+    ),
+    Stage(
+        name="analyze",
+        run=run_analyze,
+        deps=("surveys/{survey}/instrument.yaml", f"{OUT}/clean.parquet", "pipeline/analyze.py",
+              "pipeline/breakdowns.py", "pipeline/stats"),
+        outs=tuple(f"{OUT}/tables/{name}.csv" for name in TABLES),
+        params=("analyze",),
     ),
 )
 

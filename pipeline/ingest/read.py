@@ -87,7 +87,7 @@ def read_csv_export(path: Path) -> Export:
 
 def read_excel_export(path: Path) -> Export:
     """The first sheet of an XLSX export as text cells (numbers written as they display, e.g. 3 not 3.0)."""
-    frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
+    frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl", keep_default_na=False, na_filter=False)
     return Export(_as_text(frame), path, "xlsx", "", first_line=2)
 
 
@@ -114,9 +114,9 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     frame.columns = [str(c).strip() for c in frame.columns]
     for column in frame.columns:
         values = frame[column]
-        if not (values.dtype == object or pd.api.types.is_string_dtype(values)) or values.isna().any():
+        if not pd.api.types.is_string_dtype(values) or values.isna().any():
             values = values.map(_cell_text)
-        frame[column] = values.astype(object).str.strip()
+        frame[column] = values.astype(str).str.strip().astype(object)
     return frame.reset_index(drop=True)
 
 

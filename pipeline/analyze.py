@@ -1,0 +1,280 @@
+"""The analyze stage as pure functions: clean data + instrument + params → the tidy tables.
+
+Every estimate is computed from group × level count tables (one `np.bincount` per variable and split),
+so the cost is linear in respondents and independent of them afterwards. Answers that are not valid
+(don't know, refused, blank, not asked) are excluded from every n and counted in the descriptive tables.
+Groups smaller than `min_group_size` are published as suppressed rows and left out of every test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pipeline.breakdowns import Split, all_splits
+from pipeline.ingest.recode import STATUSES
+from pipeline.instrument import Instrument
+from pipeline.stats.independence import independence_test
+from pipeline.stats.multiplicity import adjust
+from pipeline.stats.posthoc import dunn_from_counts
+from pipeline.stats.proportions import two_proportions
+from pipeline.stats.ranks import kruskal_wallis_from_counts, mann_whitney_from_counts
+from pipeline.stats.shares import bootstrap_mean_ci, mean_ci, proportion_ci
+
+EXCLUDED = [s for s in STATUSES if s != "valid"]
+DISTRIBUTION_COLUMNS = ["question", "breakdown", "group", "level", "n", "count", "pct", "ci_low", "ci_high",
+                        "ci_method", "suppressed", *EXCLUDED]
+TOPBOX_COLUMNS = ["question", "breakdown", "group", "n", "count", "pct", "ci_low", "ci_high", "ci_method",
+                  "suppressed", "topbox"]
+MEAN_COLUMNS = ["question", "breakdown", "group", "n", "mean", "sd", "ci_low", "ci_high", "ci_method", "suppressed"]
+TEST_COLUMNS = ["question", "breakdown", "test", "statistic", "df", "p_value", "q_value", "family", "effect_size",
+                "effect_measure", "ci_low", "ci_high", "n", "groups", "group_a", "group_b", "note"]
+POSTHOC_COLUMNS = ["question", "breakdown", "group_a", "group_b", "z", "p_value", "p_adjusted", "p_adjust_method"]
+
+
+@dataclass(frozen=True)
+class Variable:
+    """An outcome to describe: level labels, each respondent's level index (-1 if not valid) and status code.
+
+    For a multi-select question `selected` is a respondents × choices boolean matrix instead of `codes`.
+    """
+
+    id: str
+    group: str
+    ordinal: bool
+    labels: tuple[str, ...]
+    codes: np.ndarray
+    status: np.ndarray
+    topbox: tuple[int, ...] = ()
+    topbox_label: str = ""
+    selected: np.ndarray | None = None
+
+
+def _status_codes(clean: pd.DataFrame, column: str) -> np.ndarray:
+    status = pd.Categorical(clean[column], categories=STATUSES)
+    return status.codes.astype(np.int64)
+
+
+def outcome_variables(clean: pd.DataFrame, instrument: Instrument) -> list[Variable]:
+    """Every single-choice and multi-select question, then every categorical derived variable."""
+    variables = []
+    for q in instrument.questions:
+        if q.type in ("ordinal", "nominal"):
+            labels = q.scale.labels
+            codes = pd.Categorical(clean[q.id].astype(object), categories=list(labels)).codes.astype(np.int64)
+            topbox = tuple(q.scale.codes.index(c) for c in q.topbox_codes)
+            variables.append(Variable(q.id, q.group or "", q.type == "ordinal", labels, codes,
+                                      _status_codes(clean, f"{q.id}__status"), topbox, q.topbox_label or ""))
+        elif q.type == "multi":
+            selected = np.column_stack([clean[f"{q.id}__{level.code}"].fillna(False).to_numpy(dtype=bool)
+                                        for level in q.scale.levels])
+            status = _status_codes(clean, f"{q.id}__status")
+            variables.append(Variable(q.id, q.group or "", False, q.scale.labels, np.where(status == 0, 0, -1),
+                                      status, selected=selected))
+    for d in instrument.derived:
+        if not d.values():
+            continue
+        values = pd.Categorical(clean[d.id].astype(object), categories=list(d.values()))
+        codes = values.codes.astype(np.int64)
+        status = np.where(codes >= 0, 0, STATUSES.index("blank"))
+        variables.append(Variable(d.id, "derived", False, tuple(d.values()), codes, status))
+    return variables
+
+
+def count_table(group_codes: np.ndarray, n_groups: int, codes: np.ndarray, n_levels: int) -> np.ndarray:
+    """Groups × levels counts of respondents in a group with a valid level (code >= 0)."""
+    keep = (group_codes >= 0) & (codes >= 0)
+    flat = np.bincount(group_codes[keep] * n_levels + codes[keep], minlength=n_groups * n_levels)
+    return flat.reshape(n_groups, n_levels)
+
+
+def level_table(variable: Variable, split: Split) -> tuple[np.ndarray, np.ndarray]:
+    """(counts per group × level, valid n per group). For multi-select, counts are selections."""
+    groups = len(split.labels)
+    if variable.selected is None:
+        table = count_table(split.codes, groups, variable.codes, len(variable.labels))
+        return table, table.sum(axis=1)
+    valid = (split.codes >= 0) & (variable.status == 0)
+    n = np.bincount(split.codes[valid], minlength=groups)
+    table = np.column_stack([np.bincount(split.codes[valid], weights=variable.selected[valid, j], minlength=groups)
+                             for j in range(len(variable.labels))]).astype(np.int64)
+    return table, n
+
+
+def skipped(variable: Variable, split: Split, instrument: Instrument) -> bool:
+    """True when a split is made from the variable itself (describing gender by gender)."""
+    breakdown = next((b for b in instrument.breakdowns if b.id == split.parent), None)
+    return breakdown is not None and variable.id in breakdown.variables
+
+
+def distribution_rows(variable: Variable, split: Split, params: dict) -> pd.DataFrame:
+    """Rows of distributions.csv for one variable and split (see docs/tables.md)."""
+    table, n = level_table(variable, split)
+    status = count_table(split.codes, len(split.labels), variable.status, len(STATUSES))
+    shown = np.array(split.described)
+    table, n, status = table[shown], n[shown], status[shown]
+    groups, levels = table.shape
+    n_rep = np.repeat(n, levels)
+    low, high = proportion_ci(table.ravel(), n_rep, method=params["ci_method"], alpha=1 - params["confidence"])
+    suppressed = n_rep < params["min_group_size"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pct = np.where(n_rep > 0, 100.0 * table.ravel() / np.maximum(n_rep, 1), np.nan)
+    frame = pd.DataFrame({
+        "question": variable.id,
+        "breakdown": split.breakdown,
+        "group": np.repeat(np.asarray(split.labels, dtype=object)[shown], levels),
+        "level": np.tile(np.asarray(variable.labels, dtype=object), groups),
+        "n": n_rep,
+        "count": table.ravel().astype(float),
+        "pct": pct,
+        "ci_low": 100.0 * low,
+        "ci_high": 100.0 * high,
+        "ci_method": params["ci_method"],
+        "suppressed": suppressed,
+    })
+    for j, name in enumerate(STATUSES[1:], start=1):
+        frame[name] = np.repeat(status[:, j], levels)
+    frame.loc[suppressed, ["count", "pct", "ci_low", "ci_high"]] = np.nan
+    return frame
+
+
+def topbox_rows(variable: Variable, split: Split, params: dict) -> pd.DataFrame:
+    """Rows of topbox.csv: the share in the question's top box per group."""
+    table, n = level_table(variable, split)
+    shown = np.array(split.described)
+    count = table[shown][:, list(variable.topbox)].sum(axis=1)
+    n = n[shown]
+    low, high = proportion_ci(count, n, method=params["ci_method"], alpha=1 - params["confidence"])
+    suppressed = n < params["min_group_size"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pct = np.where(n > 0, 100.0 * count / np.maximum(n, 1), np.nan)
+    frame = pd.DataFrame({
+        "question": variable.id, "breakdown": split.breakdown,
+        "group": np.asarray(split.labels, dtype=object)[shown], "n": n, "count": count.astype(float),
+        "pct": pct, "ci_low": 100.0 * low, "ci_high": 100.0 * high, "ci_method": params["ci_method"],
+        "suppressed": suppressed, "topbox": variable.topbox_label,
+    })
+    frame.loc[suppressed, ["count", "pct", "ci_low", "ci_high"]] = np.nan
+    return frame
+
+
+def mean_rows(variable: Variable, split: Split, params: dict, seed: int) -> pd.DataFrame:
+    """Rows of means.csv: mean score (1 = first level … L = last) per group with its interval."""
+    table, _ = level_table(variable, split)
+    scores = np.arange(1, len(variable.labels) + 1, dtype=float)
+    rows = []
+    for g in split.described:
+        if params["mean_ci"] == "bootstrap":
+            result = bootstrap_mean_ci(scores, table[g], n_boot=params["bootstrap_replicates"], seed=seed + g,
+                                       alpha=1 - params["confidence"])
+        else:
+            result = mean_ci(scores, table[g], alpha=1 - params["confidence"])
+        suppressed = result.n < params["min_group_size"]
+        rows.append({"question": variable.id, "breakdown": split.breakdown, "group": split.labels[g],
+                     "n": result.n, "mean": np.nan if suppressed else result.mean,
+                     "sd": np.nan if suppressed else result.sd, "ci_low": np.nan if suppressed else result.ci_low,
+                     "ci_high": np.nan if suppressed else result.ci_high, "ci_method": result.ci_method,
+                     "suppressed": suppressed})
+    return pd.DataFrame(rows, columns=MEAN_COLUMNS)
+
+
+def _group_note(split: Split, n: np.ndarray, keep: np.ndarray, minimum: int) -> str:
+    small = [f"{split.labels[g]} (n={int(n[g])})" for g in np.flatnonzero(~keep) if n[g] > 0]
+    return f"left out, fewer than {minimum} answers: {', '.join(small)}" if small else ""
+
+
+def test_rows(variable: Variable, split: Split, params: dict, seed: int) -> list[dict]:
+    """Rows of tests.csv for one variable and split: a rank test (ordinal), a test of independence of the
+    whole distribution, and for two groups with a top box the difference in top-box shares."""
+    table, n = level_table(variable, split)
+    if variable.selected is not None:
+        return []
+    keep = n >= params["min_group_size"]
+    if keep.sum() < 2:
+        return []
+    kept = table[keep]
+    labels = [split.labels[g] for g in np.flatnonzero(keep)]
+    note = _group_note(split, n, keep, params["min_group_size"])
+    base = {"question": variable.id, "breakdown": split.breakdown, "n": int(kept.sum()),
+            "groups": " | ".join(labels), "group_a": labels[0] if len(labels) == 2 else "",
+            "group_b": labels[1] if len(labels) == 2 else "", "ci_low": np.nan, "ci_high": np.nan}
+    family = f"{variable.group}/{split.parent}"
+    rows = []
+    if variable.ordinal:
+        result = (mann_whitney_from_counts(kept[0], kept[1]) if len(labels) == 2
+                  else kruskal_wallis_from_counts(kept))
+        rows.append({**base, "test": "mann-whitney" if len(labels) == 2 else "kruskal-wallis",
+                     "statistic": result.statistic, "df": result.df, "p_value": result.p_value,
+                     "family": f"{family}/rank", "effect_size": result.effect_size,
+                     "effect_measure": result.effect_measure, "note": "; ".join(filter(None, [note, result.note]))})
+    result = independence_test(kept, seed=seed, n_sim=params["monte_carlo_tables"])
+    rows.append({**base, "test": result.method, "statistic": result.statistic, "df": result.df,
+                 "p_value": result.p_value, "family": f"{family}/distribution", "effect_size": result.effect_size,
+                 "effect_measure": result.effect_measure, "note": "; ".join(filter(None, [note, result.note]))})
+    if variable.topbox and len(labels) == 2:
+        counts = kept[:, list(variable.topbox)].sum(axis=1)
+        n_kept = kept.sum(axis=1)
+        diff = two_proportions(int(counts[0]), int(n_kept[0]), int(counts[1]), int(n_kept[1]),
+                               alpha=1 - params["confidence"])
+        rows.append({**base, "test": "two-proportion-z", "statistic": diff.statistic, "df": diff.df,
+                     "p_value": diff.p_value, "family": f"{family}/topbox", "effect_size": diff.difference,
+                     "effect_measure": "difference in top-box share (percentage points)",
+                     "ci_low": diff.ci_low, "ci_high": diff.ci_high,
+                     "note": "; ".join(filter(None, [note, diff.note, f"{diff.ci_method} interval"]))})
+    return rows
+
+
+def posthoc_rows(variable: Variable, split: Split, params: dict) -> pd.DataFrame:
+    """Rows of posthoc.csv: Dunn's pairwise tests (Holm-adjusted) for ordinal outcomes and splits with more
+    than two groups large enough to test."""
+    table, n = level_table(variable, split)
+    keep = n >= params["min_group_size"]
+    if not variable.ordinal or keep.sum() < 3:
+        return pd.DataFrame(columns=POSTHOC_COLUMNS)
+    labels = [split.labels[g] for g in np.flatnonzero(keep)]
+    pairs = dunn_from_counts(table[keep], labels, p_adjust="holm")
+    pairs.insert(0, "breakdown", split.breakdown)
+    pairs.insert(0, "question", variable.id)
+    return pairs[POSTHOC_COLUMNS]
+
+
+def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def analyze(clean: pd.DataFrame, instrument: Instrument, params: dict) -> dict[str, pd.DataFrame]:
+    """All tables of the analyze stage, keyed by file stem (distributions, topbox, means, tests, posthoc).
+
+    `params` is the `analyze` group of params.yaml. q-values are Benjamini–Hochberg (or Holm, per
+    `multiplicity`) within each family: one question group × one breakdown × one kind of test.
+    """
+    variables = outcome_variables(clean, instrument)
+    splits = all_splits(clean, instrument)
+    seed = int(params["seed"])
+    distributions, topbox, means, tests, posthoc = [], [], [], [], []
+    for variable in variables:
+        for split in splits:
+            if skipped(variable, split, instrument):
+                continue
+            distributions.append(distribution_rows(variable, split, params))
+            if variable.topbox:
+                topbox.append(topbox_rows(variable, split, params))
+            if variable.ordinal:
+                means.append(mean_rows(variable, split, params, seed))
+            if split.tested:
+                tests.extend(test_rows(variable, split, params, seed))
+                posthoc.append(posthoc_rows(variable, split, params))
+    tests_frame = pd.DataFrame(tests, columns=TEST_COLUMNS)
+    if len(tests_frame):
+        tests_frame["q_value"] = tests_frame.groupby("family", sort=False)["p_value"].transform(
+            lambda p: adjust(p.to_numpy(), method=params["multiplicity"]))
+    return {
+        "distributions": _concat(distributions, DISTRIBUTION_COLUMNS),
+        "topbox": _concat(topbox, TOPBOX_COLUMNS),
+        "means": _concat(means, MEAN_COLUMNS),
+        "tests": tests_frame,
+        "posthoc": _concat(posthoc, POSTHOC_COLUMNS),
+    }

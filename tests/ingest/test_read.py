@@ -1,0 +1,65 @@
+"""The reader accepts the encodings, delimiters and file types survey tools produce, as text cells."""
+
+import pandas as pd
+import pytest
+
+from pipeline.errors import PulseError
+from pipeline.ingest.read import read_export
+
+ROWS = [["id", "Q1", "D2"], ["R1", "Agree", "Côte d'Ivoire"], ["R2", "Don't know", "NA"]]
+
+
+def csv_text(delimiter=","):
+    return "\n".join(delimiter.join(f'"{c}"' if delimiter in c else c for c in row) for row in ROWS) + "\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])
+def test_encodings(tmp_path, encoding):
+    path = tmp_path / "export.csv"
+    path.write_bytes(csv_text().encode(encoding))
+    frame = read_export(path).frame
+    assert frame.columns.tolist() == ["id", "Q1", "D2"]
+    assert frame["D2"].tolist() == ["Côte d'Ivoire", "NA"]
+
+
+def test_semicolon_delimiter(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(csv_text(";"), encoding="utf-8")
+    export = read_export(path)
+    assert export.delimiter == ";" and export.frame["Q1"].tolist() == ["Agree", "Don't know"]
+
+
+def test_namibia_is_not_missing(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(csv_text(), encoding="utf-8")
+    assert read_export(path).frame.loc[1, "D2"] == "NA"
+
+
+def test_xlsx(tmp_path):
+    path = tmp_path / "export.xlsx"
+    pd.DataFrame(ROWS[1:], columns=ROWS[0]).assign(n=[3, 4]).to_excel(path, index=False)
+    frame = read_export(path).frame
+    assert frame["D2"].tolist() == ["Côte d'Ivoire", "NA"] and frame["n"].tolist() == ["3", "4"]
+
+
+def test_spss_value_labels(tmp_path):
+    pyreadstat = pytest.importorskip("pyreadstat")
+    path = tmp_path / "export.sav"
+    frame = pd.DataFrame({"id": ["R1", "R2"], "Q1": [1.0, 9.0]})
+    pyreadstat.write_sav(frame, str(path), variable_value_labels={"Q1": {1.0: "Agree", 9.0: "Don't know"}})
+    assert read_export(path).frame["Q1"].tolist() == ["Agree", "Don't know"]
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n  \n"])
+def test_empty_file_is_one_clear_error(tmp_path, content):
+    path = tmp_path / "export.csv"
+    path.write_bytes(content)
+    with pytest.raises(PulseError, match="the file is empty"):
+        read_export(path)
+
+
+def test_unsupported_type(tmp_path):
+    path = tmp_path / "export.json"
+    path.write_text("{}")
+    with pytest.raises(PulseError, match="unsupported export type"):
+        read_export(path)

@@ -1,0 +1,86 @@
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.cli import main
+from pipeline.errors import PulseError
+from pipeline.instrument import load, read_yaml
+
+REPO = Path(__file__).parent.parent
+BUNDLED = sorted(REPO.glob("surveys/*/instrument.yaml"))
+TINY = Path(__file__).parent / "data" / "tiny" / "surveys" / "tiny" / "instrument.yaml"
+
+
+@pytest.mark.parametrize("path", BUNDLED + [TINY], ids=lambda p: p.parent.name)
+def test_bundled_instruments_are_valid(path):
+    instrument = load(path)
+    assert instrument.questions
+    assert len({q.id for q in instrument.questions}) == len(instrument.questions)
+
+
+def test_risk_pulse_declares_fourteen_harm_areas_a_to_n():
+    instrument = load(REPO / "surveys" / "risk-pulse" / "instrument.yaml")
+    areas = [q for q in instrument.questions if q.group == "harm_areas"]
+    assert [q.letter for q in areas] == list("abcdefghijklmn")
+    assert all(q.scale.id == "concern" and q.topbox_codes == (4, 5) for q in areas)
+    assert [d.id for d in instrument.derived][:3] == ["residence_iso3", "nationality_iso3", "un_group"]
+
+
+def broken(tmp_path, change) -> Path:
+    raw = read_yaml(TINY)
+    change(raw)
+    path = tmp_path / "instrument.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return path
+
+
+CASES = {
+    "unknown scale": (lambda r: r["questions"][0].update(scale="agreement"), "questions[q1].scale: unknown scale 'agreement'"),
+    "duplicate id": (lambda r: r["questions"][1].update(id="q1"), "duplicate question id 'q1'"),
+    "eligibility on unknown question": (lambda r: r["questions"][2]["eligible"].update(question="lmic2"),
+                                        "questions[q3].eligible: unknown question 'lmic2'"),
+    "eligibility on unknown level": (lambda r: r["questions"][2]["eligible"].update({"in": ["Maybe"]}),
+                                     "'Maybe' is not a level of question 'lmic'"),
+    "cycle in derived": (lambda r: r["derived"].extend([{"id": "a", "rule": "recode", "from": "b", "map": {"x": "y"}},
+                                                         {"id": "b", "rule": "recode", "from": "a", "map": {"x": "y"}}]),
+                         "derived: cycle between a, b"),
+    "missing required key": (lambda r: r.pop("scales"), "(top level): 'scales' is a required property"),
+    "wrong type": (lambda r: r["questions"][0].update(type="likert"), "questions[q1].type: 'likert' is not one of"),
+    "topbox outside scale": (lambda r: r["questions"][0]["topbox"].update(codes=[9]), "9 is not a code of scale 'agree'"),
+    "breakdown on unknown variable": (lambda r: r["breakdowns"].append({"id": "x", "variable": "nope", "label": "X"}),
+                                      "breakdowns[x]: unknown variable 'nope'"),
+    "unquoted yes": (lambda r: r["scales"]["yesno"]["levels"][0].update(code=True), "quote it"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_invalid_instrument_names_file_and_key(tmp_path, case):
+    change, expected = CASES[case]
+    path = broken(tmp_path, change)
+    with pytest.raises(PulseError) as error:
+        load(path)
+    assert any(line.startswith(f"{path}: ") and expected in line for line in error.value.messages), error.value.messages
+
+
+def test_every_problem_is_reported_not_only_the_first(tmp_path):
+    def two_problems(raw):
+        raw["questions"][0]["scale"] = "nope"
+        raw["questions"][3]["id"] = "q1"
+    with pytest.raises(PulseError) as error:
+        load(broken(tmp_path, two_problems))
+    assert len(error.value.messages) == 2
+
+
+def test_bad_yaml_is_one_line_with_its_position(tmp_path, capsys):
+    path = tmp_path / "instrument.yaml"
+    path.write_text("id: x\nquestions: [\n", encoding="utf-8")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{path}: line" in err and "invalid YAML" in err and "Traceback" not in err
+
+
+def test_validate_command_accepts_a_good_instrument(capsys):
+    assert main(["validate", str(TINY)]) == 0
+    assert "valid" in capsys.readouterr().out
