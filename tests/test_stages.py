@@ -1,0 +1,46 @@
+"""dvc.yaml declares exactly the stages, deps, outs and params of the registry that `pulse run` runs."""
+
+from pathlib import Path
+
+import yaml
+
+from pipeline.params import DEFAULTS
+from pipeline.stages import STAGES
+
+REPO = Path(__file__).parent.parent
+
+
+def dvc_stages():
+    return yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+
+
+def as_dvc(template: str) -> str:
+    return template.replace("{survey}", "${item.survey}").replace("{wave}", "${item.wave}")
+
+
+def out_path(entry) -> str:
+    return next(iter(entry)) if isinstance(entry, dict) else entry
+
+
+def test_same_stage_names_in_the_same_order():
+    assert list(dvc_stages()) == [s.name for s in STAGES]
+
+
+def test_each_stage_has_the_registry_deps_outs_params_and_command():
+    declared = dvc_stages()
+    for stage in STAGES:
+        dvc = declared[stage.name]
+        assert dvc["foreach"] == "${waves}"
+        body = dvc["do"]
+        assert body["cmd"] == f"pulse {stage.name} surveys/${{item.survey}}/${{item.wave}}"
+        assert body["deps"] == [as_dvc(d) for d in stage.deps]
+        assert [out_path(o) for o in body["outs"]] == [as_dvc(o) for o in stage.outs]
+        assert body.get("params", []) == list(stage.params)
+
+
+def test_params_file_lists_every_bundled_wave():
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    listed = {(w["survey"], str(w["wave"])) for w in params["waves"].values()}
+    bundled = {(p.parent.parent.name, p.parent.name) for p in REPO.glob("surveys/*/*/wave.yaml")}
+    assert listed == bundled
+    assert set(params) <= set(DEFAULTS)
