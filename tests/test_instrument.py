@@ -84,3 +84,12 @@ def test_bad_yaml_is_one_line_with_its_position(tmp_path, capsys):
 def test_validate_command_accepts_a_good_instrument(capsys):
     assert main(["validate", str(TINY)]) == 0
     assert "valid" in capsys.readouterr().out
+
+
+def test_the_example_in_docs_is_valid_and_current(tmp_path):
+    text = (REPO / "docs" / "instrument.md").read_text(encoding="utf-8")
+    example = text.split("```yaml\n", 1)[1].split("\n```", 1)[0]
+    assert example.strip() == TINY.read_text(encoding="utf-8").strip()
+    path = tmp_path / "instrument.yaml"
+    path.write_text(example, encoding="utf-8")
+    assert load(path).id == "tiny"
