@@ -109,58 +109,62 @@ def skipped(variable: Variable, split: Split, instrument: Instrument) -> bool:
     return breakdown is not None and variable.id in breakdown.variables
 
 
-def distribution_rows(variable: Variable, split: Split, params: dict) -> pd.DataFrame:
-    """Rows of distributions.csv for one variable and split (see docs/tables.md)."""
+def _shares(count: np.ndarray, n: np.ndarray, params: dict) -> dict[str, np.ndarray]:
+    """pct, ci_low, ci_high (percent) and suppressed for counts out of n; NaN where suppressed or n = 0."""
+    low, high = proportion_ci(count, n, method=params["ci_method"], alpha=1 - params["confidence"])
+    suppressed = n < params["min_group_size"]
+    hide = suppressed | (n == 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pct = 100.0 * count / np.maximum(n, 1)
+    return {
+        "count": np.where(suppressed, np.nan, count.astype(float)),
+        "pct": np.where(hide, np.nan, pct),
+        "ci_low": np.where(hide, np.nan, 100.0 * low),
+        "ci_high": np.where(hide, np.nan, 100.0 * high),
+        "suppressed": suppressed,
+    }
+
+
+def distribution_rows(variable: Variable, split: Split, params: dict) -> dict[str, np.ndarray]:
+    """Columns of distributions.csv for one variable and split (see docs/tables.md)."""
     table, n = level_table(variable, split)
     status = count_table(split.codes, len(split.labels), variable.status, len(STATUSES))
     shown = np.array(split.described)
     table, n, status = table[shown], n[shown], status[shown]
     groups, levels = table.shape
     n_rep = np.repeat(n, levels)
-    low, high = proportion_ci(table.ravel(), n_rep, method=params["ci_method"], alpha=1 - params["confidence"])
-    suppressed = n_rep < params["min_group_size"]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pct = np.where(n_rep > 0, 100.0 * table.ravel() / np.maximum(n_rep, 1), np.nan)
-    frame = pd.DataFrame({
-        "question": variable.id,
-        "breakdown": split.breakdown,
+    columns = {
+        "question": np.full(groups * levels, variable.id, dtype=object),
+        "breakdown": np.full(groups * levels, split.breakdown, dtype=object),
         "group": np.repeat(np.asarray(split.labels, dtype=object)[shown], levels),
         "level": np.tile(np.asarray(variable.labels, dtype=object), groups),
         "n": n_rep,
-        "count": table.ravel().astype(float),
-        "pct": pct,
-        "ci_low": 100.0 * low,
-        "ci_high": 100.0 * high,
-        "ci_method": params["ci_method"],
-        "suppressed": suppressed,
-    })
+        **_shares(table.ravel(), n_rep, params),
+        "ci_method": np.full(groups * levels, params["ci_method"], dtype=object),
+    }
     for j, name in enumerate(STATUSES[1:], start=1):
-        frame[name] = np.repeat(status[:, j], levels)
-    frame.loc[suppressed, ["count", "pct", "ci_low", "ci_high"]] = np.nan
-    return frame
+        columns[name] = np.repeat(status[:, j], levels)
+    return columns
 
 
-def topbox_rows(variable: Variable, split: Split, params: dict) -> pd.DataFrame:
-    """Rows of topbox.csv: the share in the question's top box per group."""
+def topbox_rows(variable: Variable, split: Split, params: dict) -> dict[str, np.ndarray]:
+    """Columns of topbox.csv: the share in the question's top box per group."""
     table, n = level_table(variable, split)
     shown = np.array(split.described)
     count = table[shown][:, list(variable.topbox)].sum(axis=1)
     n = n[shown]
-    low, high = proportion_ci(count, n, method=params["ci_method"], alpha=1 - params["confidence"])
-    suppressed = n < params["min_group_size"]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pct = np.where(n > 0, 100.0 * count / np.maximum(n, 1), np.nan)
-    frame = pd.DataFrame({
-        "question": variable.id, "breakdown": split.breakdown,
-        "group": np.asarray(split.labels, dtype=object)[shown], "n": n, "count": count.astype(float),
-        "pct": pct, "ci_low": 100.0 * low, "ci_high": 100.0 * high, "ci_method": params["ci_method"],
-        "suppressed": suppressed, "topbox": variable.topbox_label,
-    })
-    frame.loc[suppressed, ["count", "pct", "ci_low", "ci_high"]] = np.nan
-    return frame
+    return {
+        "question": np.full(len(n), variable.id, dtype=object),
+        "breakdown": np.full(len(n), split.breakdown, dtype=object),
+        "group": np.asarray(split.labels, dtype=object)[shown],
+        "n": n,
+        **_shares(count, n, params),
+        "ci_method": np.full(len(n), params["ci_method"], dtype=object),
+        "topbox": np.full(len(n), variable.topbox_label, dtype=object),
+    }
 
 
-def mean_rows(variable: Variable, split: Split, params: dict, seed: int) -> pd.DataFrame:
+def mean_rows(variable: Variable, split: Split, params: dict, seed: int) -> list[dict]:
     """Rows of means.csv: mean score (1 = first level … L = last) per group with its interval."""
     table, _ = level_table(variable, split)
     scores = np.arange(1, len(variable.labels) + 1, dtype=float)
@@ -172,12 +176,10 @@ def mean_rows(variable: Variable, split: Split, params: dict, seed: int) -> pd.D
         else:
             result = mean_ci(scores, table[g], alpha=1 - params["confidence"])
         suppressed = result.n < params["min_group_size"]
+        estimates = {key: np.nan if suppressed else getattr(result, key) for key in ("mean", "sd", "ci_low", "ci_high")}
         rows.append({"question": variable.id, "breakdown": split.breakdown, "group": split.labels[g],
-                     "n": result.n, "mean": np.nan if suppressed else result.mean,
-                     "sd": np.nan if suppressed else result.sd, "ci_low": np.nan if suppressed else result.ci_low,
-                     "ci_high": np.nan if suppressed else result.ci_high, "ci_method": result.ci_method,
-                     "suppressed": suppressed})
-    return pd.DataFrame(rows, columns=MEAN_COLUMNS)
+                     "n": result.n, **estimates, "ci_method": result.ci_method, "suppressed": suppressed})
+    return rows
 
 
 def _group_note(split: Split, n: np.ndarray, keep: np.ndarray, minimum: int) -> str:
@@ -226,13 +228,13 @@ def test_rows(variable: Variable, split: Split, params: dict, seed: int) -> list
     return rows
 
 
-def posthoc_rows(variable: Variable, split: Split, params: dict) -> pd.DataFrame:
+def posthoc_rows(variable: Variable, split: Split, params: dict) -> pd.DataFrame | None:
     """Rows of posthoc.csv: Dunn's pairwise tests (Holm-adjusted) for ordinal outcomes and splits with more
     than two groups large enough to test."""
     table, n = level_table(variable, split)
     keep = n >= params["min_group_size"]
     if not variable.ordinal or keep.sum() < 3:
-        return pd.DataFrame(columns=POSTHOC_COLUMNS)
+        return None
     labels = [split.labels[g] for g in np.flatnonzero(keep)]
     pairs = dunn_from_counts(table[keep], labels, p_adjust="holm")
     pairs.insert(0, "breakdown", split.breakdown)
@@ -240,9 +242,10 @@ def posthoc_rows(variable: Variable, split: Split, params: dict) -> pd.DataFrame
     return pairs[POSTHOC_COLUMNS]
 
 
-def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+def _concat(parts: list[dict[str, np.ndarray]], columns: list[str]) -> pd.DataFrame:
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame({c: np.concatenate([part[c] for part in parts]) for c in columns})
 
 
 def analyze(clean: pd.DataFrame, instrument: Instrument, params: dict) -> dict[str, pd.DataFrame]:
@@ -263,10 +266,12 @@ def analyze(clean: pd.DataFrame, instrument: Instrument, params: dict) -> dict[s
             if variable.topbox:
                 topbox.append(topbox_rows(variable, split, params))
             if variable.ordinal:
-                means.append(mean_rows(variable, split, params, seed))
+                means.extend(mean_rows(variable, split, params, seed))
             if split.tested:
                 tests.extend(test_rows(variable, split, params, seed))
-                posthoc.append(posthoc_rows(variable, split, params))
+                pairs = posthoc_rows(variable, split, params)
+                if pairs is not None:
+                    posthoc.append(pairs)
     tests_frame = pd.DataFrame(tests, columns=TEST_COLUMNS)
     if len(tests_frame):
         tests_frame["q_value"] = tests_frame.groupby("family", sort=False)["p_value"].transform(
@@ -274,7 +279,7 @@ def analyze(clean: pd.DataFrame, instrument: Instrument, params: dict) -> dict[s
     return {
         "distributions": _concat(distributions, DISTRIBUTION_COLUMNS),
         "topbox": _concat(topbox, TOPBOX_COLUMNS),
-        "means": _concat(means, MEAN_COLUMNS),
+        "means": pd.DataFrame(means, columns=MEAN_COLUMNS),
         "tests": tests_frame,
-        "posthoc": _concat(posthoc, POSTHOC_COLUMNS),
+        "posthoc": pd.concat(posthoc, ignore_index=True) if posthoc else pd.DataFrame(columns=POSTHOC_COLUMNS),
     }
