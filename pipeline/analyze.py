@@ -18,6 +18,7 @@ from pipeline.ingest.recode import STATUSES
 from pipeline.instrument import Instrument
 from pipeline.stats.independence import independence_test
 from pipeline.stats.multiplicity import adjust
+from pipeline.stats.ordinal_model import proportional_odds
 from pipeline.stats.posthoc import dunn_from_counts
 from pipeline.stats.proportions import two_proportions
 from pipeline.stats.ranks import kruskal_wallis_from_counts, mann_whitney_from_counts
@@ -31,6 +32,8 @@ TOPBOX_COLUMNS = ["question", "breakdown", "group", "n", "count", "pct", "ci_low
 MEAN_COLUMNS = ["question", "breakdown", "group", "n", "mean", "sd", "ci_low", "ci_high", "ci_method", "suppressed"]
 TEST_COLUMNS = ["question", "breakdown", "test", "statistic", "df", "p_value", "q_value", "family", "effect_size",
                 "effect_measure", "ci_low", "ci_high", "n", "groups", "group_a", "group_b", "note"]
+MODEL_COLUMNS = ["question", "term", "level", "reference", "odds_ratio", "ci_low", "ci_high", "p_value", "estimate",
+                 "std_error", "n", "n_excluded", "converged", "po_statistic", "po_df", "po_p_value", "po_violated", "note"]
 POSTHOC_COLUMNS = ["question", "breakdown", "group_a", "group_b", "z", "p_value", "p_adjusted", "p_adjust_method"]
 
 
@@ -242,6 +245,47 @@ def posthoc_rows(variable: Variable, split: Split, params: dict) -> pd.DataFrame
     return pairs[POSTHOC_COLUMNS]
 
 
+def model_frame(clean: pd.DataFrame, question: str, terms: list[str], minimum: int) -> tuple[pd.DataFrame, list[str]]:
+    """The outcome and term columns for a model, with term levels held by fewer than `minimum` respondents
+    set to missing (so no odds ratio rests on a handful of people), and a note for each level dropped."""
+    frame = clean[[question, *terms]].copy()
+    notes = []
+    for term in terms:
+        counts = frame.loc[frame[question].notna(), term].value_counts()
+        small = [level for level, count in counts.items() if 0 < count < minimum]
+        if small:
+            frame[term] = frame[term].cat.remove_categories(small) if isinstance(frame[term].dtype, pd.CategoricalDtype) \
+                else frame[term].where(~frame[term].isin(small))
+            notes.append(f"{term} level(s) with fewer than {minimum} respondents left out: {', '.join(map(str, small))}")
+    return frame, notes
+
+
+def model_rows(clean: pd.DataFrame, question: str, params: dict) -> pd.DataFrame:
+    """Rows of models.csv: adjusted odds ratios of a proportional-odds model of one ordinal question on the
+    terms in `model_terms` (references from `model_reference`), with the likelihood-ratio test of the
+    proportional-odds assumption per term (`po_violated` when its p < 0.05)."""
+    terms = [t for t in params["model_terms"] if t != question and t in clean.columns]
+    absent = [t for t in params["model_terms"] if t not in clean.columns]
+    frame, notes = model_frame(clean, question, terms, params["min_group_size"])
+    if absent:
+        notes.insert(0, f"term(s) not in this survey's data: {', '.join(absent)}")
+    references = {t: r for t, r in (params.get("model_reference") or {}).items() if t in terms}
+    try:
+        result = proportional_odds(frame, question, terms, reference=references, alpha=1 - params["confidence"])
+    except ValueError as reason:
+        row = {c: np.nan for c in MODEL_COLUMNS}
+        row.update(question=question, term="", level="", reference="", converged=False, po_violated=False,
+                   note="; ".join([*notes, f"model not fitted: {reason}"]))
+        return pd.DataFrame([row], columns=MODEL_COLUMNS)
+    rows = result.coefficients.merge(result.po_tests[["term", "statistic", "df", "p_value"]].rename(
+        columns={"statistic": "po_statistic", "df": "po_df", "p_value": "po_p_value"}), on="term", how="left")
+    rows.insert(0, "question", question)
+    rows["n"], rows["n_excluded"], rows["converged"] = result.n, result.n_excluded, result.converged
+    rows["po_violated"] = rows["po_p_value"] < 0.05
+    rows["note"] = "; ".join(filter(None, [*notes, result.note]))
+    return rows[MODEL_COLUMNS]
+
+
 def _concat(parts: list[dict[str, np.ndarray]], columns: list[str]) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame(columns=columns)
@@ -249,7 +293,7 @@ def _concat(parts: list[dict[str, np.ndarray]], columns: list[str]) -> pd.DataFr
 
 
 def analyze(clean: pd.DataFrame, instrument: Instrument, params: dict) -> dict[str, pd.DataFrame]:
-    """All tables of the analyze stage, keyed by file stem (distributions, topbox, means, tests, posthoc).
+    """All tables of the analyze stage, keyed by file stem (distributions, topbox, means, tests, posthoc, models).
 
     `params` is the `analyze` group of params.yaml. q-values are Benjamini–Hochberg (or Holm, per
     `multiplicity`) within each family: one question group × one breakdown × one kind of test.
@@ -272,6 +316,9 @@ def analyze(clean: pd.DataFrame, instrument: Instrument, params: dict) -> dict[s
                 pairs = posthoc_rows(variable, split, params)
                 if pairs is not None:
                     posthoc.append(pairs)
+    has_terms = any(t in clean.columns for t in params["model_terms"])
+    models = [model_rows(clean, q.id, params) for q in instrument.questions_of("ordinal")
+              if has_terms and q.id not in params["model_terms"]]
     tests_frame = pd.DataFrame(tests, columns=TEST_COLUMNS)
     if len(tests_frame):
         tests_frame["q_value"] = tests_frame.groupby("family", sort=False)["p_value"].transform(
@@ -282,4 +329,5 @@ def analyze(clean: pd.DataFrame, instrument: Instrument, params: dict) -> dict[s
         "means": pd.DataFrame(means, columns=MEAN_COLUMNS),
         "tests": tests_frame,
         "posthoc": pd.concat(posthoc, ignore_index=True) if posthoc else pd.DataFrame(columns=POSTHOC_COLUMNS),
+        "models": pd.concat(models, ignore_index=True) if models else pd.DataFrame(columns=MODEL_COLUMNS),
     }

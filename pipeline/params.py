@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
         "monte_carlo_tables": 10000,
         "seed": 20240501,
         "model_terms": ["gender", "weog", "technical", "age"],
+        "model_reference": {},
         "weights": None,
     },
 }

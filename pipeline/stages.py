@@ -60,7 +60,7 @@ def run_analyze(wave: Wave, params: dict[str, Any]) -> list[str]:
     return [f"{len(tables)} tables; {len(tests)} tests, {significant} with q < 0.05"]
 
 
-TABLES = ("distributions", "topbox", "means", "tests", "posthoc")
+TABLES = ("distributions", "topbox", "means", "tests", "posthoc", "models")
 WAVE = "surveys/{survey}/{wave}"
 OUT = "outputs/{survey}/{wave}"
 

@@ -71,3 +71,12 @@ def test_small_groups_are_suppressed_and_left_out_of_tests(tiny):
     assert tables["distributions"]["suppressed"].all()
     assert tables["distributions"]["pct"].isna().all()
     assert len(tables["tests"]) == 0
+
+
+def test_models_table_says_why_a_model_could_not_be_fitted(tables):
+    models = tables["models"]
+    assert set(models["question"]) == {"q1", "q3"}
+    assert set(models.columns) >= {"odds_ratio", "ci_low", "ci_high", "p_value", "po_p_value", "converged"}
+    assert models["note"].str.contains("term(s) not in this survey's data: age", regex=False).all()
+    unfitted = models[models["odds_ratio"].isna()]
+    assert unfitted["note"].str.contains("model not fitted").all() and not unfitted["converged"].any()
