@@ -24,18 +24,28 @@ class Stage:
         return [t.format(survey=wave.survey, wave=wave.wave) for t in templates]
 
 
+def data_status(wave: Wave) -> str:
+    """The text of DATA-STATUS.txt: whether the outputs of this wave come from synthetic example data."""
+    if wave.synthetic:
+        return (f"SYNTHETIC EXAMPLE DATA\n\nEvery output in this folder was made from {wave.export_path.name}, a synthetic "
+                f"export written by a seeded generator calibrated to published figures. It is not the survey's real "
+                f"responses.\n")
+    return f"Outputs of {wave.key} made from the survey export {wave.export_path.name}.\n"
+
+
 def run_ingest(wave: Wave, params: dict[str, Any]) -> list[str]:
     """Ingest one wave: writes clean.parquet, ledger.csv and recodes.csv; returns lines to print."""
     from pipeline.ingest.clean import ingest
     from pipeline.ingest.read import read_export
     from pipeline.instrument import load
-    from pipeline.outputs import write_csv, write_parquet
+    from pipeline.outputs import write_csv, write_parquet, write_text
 
     instrument = load(wave.instrument_path)
     result = ingest(read_export(wave.export_path), instrument)
     out = wave.out_dir
     metadata = {"pulse.survey": wave.survey, "pulse.wave": wave.wave,
                 "pulse.synthetic": "SYNTHETIC EXAMPLE DATA" if wave.synthetic else "no"}
+    write_text(data_status(wave), out / "DATA-STATUS.txt")
     write_parquet(result.clean, out / "clean.parquet", metadata)
     write_csv(result.ledger, out / "ledger.csv")
     write_csv(result.recodes, out / "recodes.csv")
@@ -70,7 +80,7 @@ STAGES: tuple[Stage, ...] = (
         run=run_ingest,
         deps=("surveys/{survey}/instrument.yaml", WAVE, "pipeline/ingest", "pipeline/instrument.py",
               "pipeline/countries.py", "pipeline/data"),
-        outs=(f"{OUT}/clean.parquet", f"{OUT}/ledger.csv", f"{OUT}/recodes.csv"),
+        outs=(f"{OUT}/DATA-STATUS.txt", f"{OUT}/clean.parquet", f"{OUT}/ledger.csv", f"{OUT}/recodes.csv"),
     ),
     Stage(
         name="analyze",

@@ -108,3 +108,11 @@ def test_models_adjust_the_gender_gap_for_field(bundled):
     assert len(row) == 1 and row.reference.iloc[0] == "Man"
     assert row.converged.iloc[0] and row.odds_ratio.iloc[0] > 1
     assert models["question"].nunique() == 18
+
+
+def test_outputs_of_the_synthetic_wave_say_so(bundled):
+    import pyarrow.parquet as pq
+
+    assert (bundled.out / "DATA-STATUS.txt").read_text().startswith("SYNTHETIC EXAMPLE DATA")
+    metadata = pq.read_schema(bundled.out / "clean.parquet").metadata
+    assert metadata[b"pulse.synthetic"] == b"SYNTHETIC EXAMPLE DATA"
