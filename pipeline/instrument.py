@@ -123,6 +123,18 @@ class Breakdown:
 
 
 @dataclass(frozen=True)
+class Pair:
+    """Two ordinal questions on the same scale asked of the same respondents (e.g. one domain rated for
+    higher- and for lower-income countries), compared with a paired test."""
+
+    id: str
+    a: str
+    b: str
+    label: str
+    group: str | None = None
+
+
+@dataclass(frozen=True)
 class Instrument:
     id: str
     version: str
@@ -139,6 +151,7 @@ class Instrument:
     breakdowns: tuple[Breakdown, ...]
     changelog: tuple[Mapping[str, Any], ...]
     path: Path
+    pairs: tuple[Pair, ...] = ()
 
     def question(self, question_id: str) -> Question:
         return next(q for q in self.questions if q.id == question_id)
@@ -295,6 +308,22 @@ def semantic_problems(raw: Mapping[str, Any]) -> list[str]:
                 problems.append(f"{where}: unknown variable {ref!r}")
             elif ref in questions and questions[ref]["type"] not in ("ordinal", "nominal", "multi"):
                 problems.append(f"{where}: {ref!r} is a {questions[ref]['type']} question and cannot split the sample")
+    pair_ids: set[str] = set()
+    for pair in raw.get("pairs", []):
+        where = f"pairs[{pair['id']}]"
+        if pair["id"] in pair_ids:
+            problems.append(f"{where}.id: duplicate pair id {pair['id']!r}")
+        pair_ids.add(pair["id"])
+        for key in ("a", "b"):
+            if pair[key] not in questions:
+                problems.append(f"{where}.{key}: unknown question {pair[key]!r}")
+            elif questions[pair[key]]["type"] != "ordinal":
+                problems.append(f"{where}.{key}: {pair[key]!r} is not an ordinal question")
+        if pair["a"] in questions and pair["b"] in questions and \
+                questions[pair["a"]].get("scale") != questions[pair["b"]].get("scale"):
+            problems.append(f"{where}: {pair['a']!r} and {pair['b']!r} use different scales and cannot be paired")
+        if groups is not None and pair.get("group") and pair["group"] not in groups:
+            problems.append(f"{where}.group: unknown question group {pair['group']!r}")
     return problems
 
 
@@ -366,6 +395,7 @@ def build(raw: Mapping[str, Any], path: Path) -> Instrument:
         ),
         changelog=tuple(raw.get("changelog", ())),
         path=path,
+        pairs=tuple(Pair(p["id"], p["a"], p["b"], p["label"], p.get("group")) for p in raw.get("pairs", [])),
     )
 
 

@@ -51,6 +51,8 @@ CASES = {
     "topbox outside scale": (lambda r: r["questions"][0]["topbox"].update(codes=[9]), "9 is not a code of scale 'agree'"),
     "breakdown on unknown variable": (lambda r: r["breakdowns"].append({"id": "x", "variable": "nope", "label": "X"}),
                                       "breakdowns[x]: unknown variable 'nope'"),
+    "pair on unknown question": (lambda r: r["pairs"][0].update(b="q9"), "pairs[q1_q3].b: unknown question 'q9'"),
+    "pair across scales": (lambda r: r["pairs"][0].update(b="gender"), "'gender' is not an ordinal question"),
     "unquoted yes": (lambda r: r["scales"]["yesno"]["levels"][0].update(code=True), "quote it"),
 }
 
