@@ -69,7 +69,7 @@ def test_invalid_instrument_names_file_and_key(tmp_path, case):
 def test_every_problem_is_reported_not_only_the_first(tmp_path):
     def two_problems(raw):
         raw["questions"][4]["scale"] = "nope"
-        raw["questions"][3]["id"] = "q1"
+        raw["derived"][0]["from"] = "nowhere"
     with pytest.raises(PulseError) as error:
         load(broken(tmp_path, two_problems))
     assert len(error.value.messages) == 2
