@@ -21,7 +21,7 @@ from pipeline.stats.multiplicity import adjust
 from pipeline.stats.ordinal_model import proportional_odds
 from pipeline.stats.posthoc import dunn_from_counts
 from pipeline.stats.proportions import two_proportions
-from pipeline.stats.ranks import kruskal_wallis_from_counts, mann_whitney_from_counts
+from pipeline.stats.ranks import kruskal_wallis_from_counts, mann_whitney_from_counts, wilcoxon_signed_rank
 from pipeline.stats.shares import bootstrap_mean_ci, mean_ci, proportion_ci
 
 EXCLUDED = [s for s in STATUSES if s != "valid"]
@@ -34,6 +34,9 @@ TEST_COLUMNS = ["question", "breakdown", "test", "statistic", "df", "p_value", "
                 "effect_measure", "ci_low", "ci_high", "n", "groups", "group_a", "group_b", "note"]
 MODEL_COLUMNS = ["question", "term", "level", "reference", "odds_ratio", "ci_low", "ci_high", "p_value", "estimate",
                  "std_error", "n", "n_excluded", "converged", "po_statistic", "po_df", "po_p_value", "po_violated", "note"]
+PAIRED_COLUMNS = ["pair", "question_a", "question_b", "label", "group", "n_pairs", "n_zero", "mean_a", "mean_b",
+                  "mean_diff", "ci_low", "ci_high", "test", "statistic", "p_value", "q_value", "family",
+                  "effect_size", "effect_measure", "note"]
 POSTHOC_COLUMNS = ["question", "breakdown", "group_a", "group_b", "z", "p_value", "p_adjusted", "p_adjust_method"]
 
 
@@ -286,6 +289,35 @@ def model_rows(clean: pd.DataFrame, question: str, params: dict) -> pd.DataFrame
     return rows[MODEL_COLUMNS]
 
 
+def paired_rows(variables: dict[str, Variable], instrument: Instrument, params: dict) -> pd.DataFrame:
+    """Rows of paired.csv: for each declared pair of ordinal questions, the respondents who gave a valid
+    answer to both, their mean scores, the mean paired difference (a − b) with its t interval, and the
+    Wilcoxon signed-rank test (zero differences dropped; normal approximation with tie and continuity
+    correction, as R `wilcox.test(paired = TRUE, exact = FALSE)`). q-values within each pair group."""
+    rows = []
+    for pair in instrument.pairs:
+        a, b = variables[pair.a], variables[pair.b]
+        both = (a.codes >= 0) & (b.codes >= 0)
+        score_a, score_b = a.codes[both] + 1.0, b.codes[both] + 1.0
+        result = wilcoxon_signed_rank(score_a, score_b, alpha=1 - params["confidence"])
+        small = both.sum() < params["min_group_size"]
+        note = f"fewer than {params['min_group_size']} complete pairs: not tested" if small else result.note
+        rows.append({"pair": pair.id, "question_a": pair.a, "question_b": pair.b, "label": pair.label,
+                     "group": pair.group or "", "n_pairs": int(both.sum()), "n_zero": result.n_zero,
+                     "mean_a": score_a.mean() if both.any() else np.nan,
+                     "mean_b": score_b.mean() if both.any() else np.nan,
+                     "mean_diff": result.mean_diff, "ci_low": result.ci_low, "ci_high": result.ci_high,
+                     "test": "wilcoxon-signed-rank", "statistic": np.nan if small else result.statistic,
+                     "p_value": np.nan if small else result.p_value, "family": f"paired/{pair.group or ''}",
+                     "effect_size": np.nan if small else result.effect_size,
+                     "effect_measure": result.effect_measure, "note": note})
+    frame = pd.DataFrame(rows, columns=PAIRED_COLUMNS)
+    if len(frame):
+        frame["q_value"] = frame.groupby("family", sort=False)["p_value"].transform(
+            lambda p: adjust(p.to_numpy(), method=params["multiplicity"]))
+    return frame
+
+
 def _concat(parts: list[dict[str, np.ndarray]], columns: list[str]) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame(columns=columns)
@@ -293,7 +325,8 @@ def _concat(parts: list[dict[str, np.ndarray]], columns: list[str]) -> pd.DataFr
 
 
 def analyze(clean: pd.DataFrame, instrument: Instrument, params: dict) -> dict[str, pd.DataFrame]:
-    """All tables of the analyze stage, keyed by file stem (distributions, topbox, means, tests, posthoc, models).
+    """All tables of the analyze stage, keyed by file stem (distributions, topbox, means, tests, posthoc, models,
+    paired).
 
     `params` is the `analyze` group of params.yaml. q-values are Benjamini–Hochberg (or Holm, per
     `multiplicity`) within each family: one question group × one breakdown × one kind of test.
@@ -330,4 +363,5 @@ def analyze(clean: pd.DataFrame, instrument: Instrument, params: dict) -> dict[s
         "tests": tests_frame,
         "posthoc": pd.concat(posthoc, ignore_index=True) if posthoc else pd.DataFrame(columns=POSTHOC_COLUMNS),
         "models": pd.concat(models, ignore_index=True) if models else pd.DataFrame(columns=MODEL_COLUMNS),
+        "paired": paired_rows({v.id: v for v in variables}, instrument, params),
     }

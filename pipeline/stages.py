@@ -70,7 +70,7 @@ def run_analyze(wave: Wave, params: dict[str, Any]) -> list[str]:
     return [f"{len(tables)} tables; {len(tests)} tests, {significant} with q < 0.05"]
 
 
-TABLES = ("distributions", "topbox", "means", "tests", "posthoc", "models")
+TABLES = ("distributions", "topbox", "means", "tests", "posthoc", "models", "paired")
 WAVE = "surveys/{survey}/{wave}"
 OUT = "outputs/{survey}/{wave}"
 

@@ -80,3 +80,12 @@ def test_models_table_says_why_a_model_could_not_be_fitted(tables):
     assert models["note"].str.contains("term(s) not in this survey's data: age", regex=False).all()
     unfitted = models[models["odds_ratio"].isna()]
     assert unfitted["note"].str.contains("model not fitted").all() and not unfitted["converged"].any()
+
+
+def test_paired_comparison_uses_respondents_who_answered_both(tables):
+    paired = tables["paired"]
+    assert paired["pair"].tolist() == ["q1_q3"]
+    row = paired.iloc[0]
+    # Rows 1 (Agree, Neutral) and 6 (don't know, Agree) are the only ones with q3 valid; only row 1 has both.
+    assert row["n_pairs"] == 1 and row["mean_a"] == 3 and row["mean_b"] == 2 and row["mean_diff"] == 1
+    assert row["test"] == "wilcoxon-signed-rank"
