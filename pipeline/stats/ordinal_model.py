@@ -273,7 +273,7 @@ class ProportionalOddsResult:
 
 def _codes(series: pd.Series, levels: Sequence[object]) -> np.ndarray:
     """Integer position of each value in ``levels`` (-1 if absent); vectorised."""
-    return np.asarray(pd.Categorical(series, categories=list(levels)).codes, dtype=np.int64)
+    return np.asarray(pd.Index(list(levels)).get_indexer(series.astype(object)), dtype=np.int64)
 
 
 def _collapse(codes: list[np.ndarray], sizes: list[int],
