@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,10 +26,32 @@ def atomic_path(path: Path) -> Iterator[Path]:
         temporary.unlink(missing_ok=True)
 
 
+FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def neutralise_cell(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula (it starts with =, +, -, @, tab or carriage
+    return; OWASP CSV injection), made inert by a leading apostrophe; numbers and other cells unchanged."""
+    if isinstance(value, str) and FORMULA_START.match(value) and not NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with every text column passed through `neutralise_cell` (numeric columns untouched)."""
+    frame = frame.copy()
+    for column in frame.columns:
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
+            frame[column] = frame[column].map(neutralise_cell)
+    return frame
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """A CSV with "\\n" line ends, no index, UTF-8, floats at full precision (repr)."""
+    """A CSV with LF line ends, no index, UTF-8, floats at full precision, formula-like text made inert.
+    Every CSV under outputs/ is written by this function."""
     with atomic_path(path) as temporary:
-        frame.to_csv(temporary, index=False, lineterminator="\n", encoding="utf-8")
+        neutralise(frame).to_csv(temporary, index=False, lineterminator="\n", encoding="utf-8")
 
 
 def write_parquet(frame: pd.DataFrame, path: Path, metadata: dict[str, str] | None = None) -> None:

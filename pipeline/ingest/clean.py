@@ -70,6 +70,8 @@ def _problem_lines(export: Export, kept_rows: pd.Series, problems: list) -> list
 def ingest(export: Export, instrument: Instrument) -> Ingested:
     """Screen, recode and derive. Raises PulseError (one line per cell) if an answer cannot be read."""
     check_columns(export, instrument)
+    if export.frame.empty:
+        raise PulseError(f"{export.path}: the export has column names but no response rows; export the responses again")
     ledger = screen(export.frame, instrument, export.first_line)
     kept = ledger["outcome"].to_numpy() == "kept"
     kept_rows = ledger.loc[kept, "row"].reset_index(drop=True)

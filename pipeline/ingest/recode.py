@@ -7,6 +7,7 @@ Status vocabulary (the `<question>__status` columns of the clean data):
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +17,9 @@ from pipeline import countries
 from pipeline.instrument import Instrument, Question
 
 STATUSES = ("valid", "dont_know", "refused", "blank", "not_asked")
+DATE_LIKE = re.compile(r"^(\d{4}-\d{2}-\d{2}([ T][\d:]+)?|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2}-[A-Za-z]{3}(-\d{2,4})?|[A-Za-z]{3}-\d{2,4})$")
+FORMULA_LIKE = re.compile(r"^[=+@\t\r]|^-[^\d\s]")
+MARKUP = re.compile(r"<\s*/?\s*[A-Za-z][^>]*>")
 UNKNOWN_COUNTRY = "XXX"
 
 
@@ -51,6 +55,9 @@ def _unknown_label(question: Question, value: str) -> str:
     options = [level.label for level in question.scale.levels] + [m.label for m in question.scale.missing]
     close = difflib.get_close_matches(value, options, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
+    if DATE_LIKE.match(value):
+        hint = (" (it looks like a date: a spreadsheet program may have turned a label into a date; export the CSV "
+                "again and do not open it in a spreadsheet before ingest)")
     return (f"{value!r} is not a label of scale {question.scale.id!r}{hint}; add it to the scale's levels, "
             f"aliases or missing codes in the instrument")
 
@@ -164,8 +171,13 @@ def recode_country(values: pd.Series, question: Question, out: Recoded) -> None:
 
 
 def recode_text(values: pd.Series, question: Question, out: Recoded) -> None:
-    """Free-text answers kept as written (stripped), with status blank or valid."""
+    """Free-text answers kept as written (stripped), with status blank or valid. Answers that a spreadsheet
+    would run as a formula, or that hold HTML markup, are flagged in the ledger (outputs neutralise and
+    escape them; they are never executed)."""
     array = values.to_numpy(dtype=object)
+    for pattern, flag in ((FORMULA_LIKE, "formula_like_text"), (MARKUP, "markup_in_text")):
+        for position in np.flatnonzero(values.str.contains(pattern).to_numpy(dtype=bool)):
+            out.flags.append((int(position), f"{flag}:{question.id}"))
     out.columns[question.id] = np.where(array == "", None, array)
     out.columns[f"{question.id}__status"] = _status(np.where(array == "", "blank", "valid"))
 
