@@ -234,7 +234,9 @@ def semantic_problems(raw: Mapping[str, Any]) -> list[str]:
                 problems.append(f"scales.{scale_id}.levels: duplicate {key} {value!r}")
     seen: dict[str, str] = {}
     columns: dict[str, str] = {}
-    questions = {q["id"]: q for q in raw["questions"]}
+    questions: dict[str, Mapping[str, Any]] = {}
+    for q in raw["questions"]:
+        questions.setdefault(q["id"], q)
     groups = raw.get("question_groups")
     for q in raw["questions"]:
         where = f"questions[{q['id']}]"
@@ -319,8 +321,8 @@ def semantic_problems(raw: Mapping[str, Any]) -> list[str]:
                 problems.append(f"{where}.{key}: unknown question {pair[key]!r}")
             elif questions[pair[key]]["type"] != "ordinal":
                 problems.append(f"{where}.{key}: {pair[key]!r} is not an ordinal question")
-        if pair["a"] in questions and pair["b"] in questions and \
-                questions[pair["a"]].get("scale") != questions[pair["b"]].get("scale"):
+        scales_of = [questions[pair[k]].get("scale") for k in ("a", "b") if pair[k] in questions]
+        if len(scales_of) == 2 and all(s in scales for s in scales_of) and scales_of[0] != scales_of[1]:
             problems.append(f"{where}: {pair['a']!r} and {pair['b']!r} use different scales and cannot be paired")
         if groups is not None and pair.get("group") and pair["group"] not in groups:
             problems.append(f"{where}.group: unknown question group {pair['group']!r}")

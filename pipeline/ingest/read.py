@@ -56,6 +56,46 @@ def detect_delimiter(header: str) -> str:
     return max(counts, key=lambda d: (counts[d], d == ","))
 
 
+def _ragged_line(text: str, delimiter: str) -> tuple[int, int, int] | None:
+    """(line number, fields found, fields in the header) of the first data row whose field count differs
+    from the header's, or None."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    expected = len(next(reader))
+    for fields in reader:
+        if fields and len(fields) != expected:
+            return reader.line_num, len(fields), expected
+    return None
+
+
+def parse_csv_text(text: str, delimiter: str, path: Path) -> pd.DataFrame:
+    """Text cells of a CSV document with pyarrow's parser: every column read as text, no value read as
+    missing, quoted newlines allowed, and a row with too many or too few fields an error naming its line."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")], delimiter=delimiter))
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise PulseError(f"{path}: column name(s) {', '.join(map(repr, repeated))} appear more than once in the "
+                         f"header; rename them in the export")
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={name: pa.string() for name in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False,
+                                                 null_values=[]),
+        )
+    except pa.ArrowInvalid:
+        ragged = _ragged_line(text, delimiter)
+        if ragged:
+            line, found, expected = ragged
+            raise PulseError(f"{path}: line {line} has {found} fields but the header has {expected}; fix the row "
+                             f"(an unquoted delimiter in an answer?) or export again") from None
+        raise PulseError(f"{path}: cannot read as CSV; check the delimiter and quoting") from None
+    return table.to_pandas()
+
+
 def read_csv_export(path: Path) -> Export:
     """A CSV export as text cells; the encoding and delimiter are detected, not assumed."""
     raw = path.read_bytes()
@@ -65,24 +105,9 @@ def read_csv_export(path: Path) -> Export:
         encoding = detect_encoding(raw)
     except UnicodeDecodeError:
         raise PulseError(f"{path}: cannot tell the text encoding; save the export as UTF-8 CSV") from None
-    text = raw.decode(encoding)
-    header = text.lstrip("\ufeff").split("\n", 1)[0]
-    delimiter = detect_delimiter(header)
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text.lstrip("\ufeff")),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            engine="c",
-        )
-    except pd.errors.ParserError as exc:
-        raise PulseError(f"{path}: cannot read as CSV ({str(exc).strip()}); check the delimiter and quoting") from None
-    except pd.errors.EmptyDataError:
-        raise PulseError(f"{path}: the file is empty; export the survey responses again") from None
-    return Export(_as_text(frame), path, encoding, delimiter, first_line=2)
+    text = raw.decode(encoding).lstrip("\ufeff").replace("\r\n", "\n")
+    delimiter = detect_delimiter(text.split("\n", 1)[0])
+    return Export(_as_text(parse_csv_text(text, delimiter, path)), path, encoding, delimiter, first_line=2)
 
 
 def read_excel_export(path: Path) -> Export:
