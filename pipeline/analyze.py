@@ -195,7 +195,8 @@ def _group_note(split: Split, n: np.ndarray, keep: np.ndarray, minimum: int) -> 
 
 def test_rows(variable: Variable, split: Split, params: dict, seed: int) -> list[dict]:
     """Rows of tests.csv for one variable and split: a rank test (ordinal), a test of independence of the
-    whole distribution, and for two groups with a top box the difference in top-box shares."""
+    whole distribution (nominal; ordinal too with `ordinal_distribution_tests`), and for two groups with a
+    top box the difference in top-box shares."""
     table, n = level_table(variable, split)
     if variable.selected is not None:
         return []
@@ -217,10 +218,11 @@ def test_rows(variable: Variable, split: Split, params: dict, seed: int) -> list
                      "statistic": result.statistic, "df": result.df, "p_value": result.p_value,
                      "family": f"{family}/rank", "effect_size": result.effect_size,
                      "effect_measure": result.effect_measure, "note": "; ".join(filter(None, [note, result.note]))})
-    result = independence_test(kept, seed=seed, n_sim=params["monte_carlo_tables"])
-    rows.append({**base, "test": result.method, "statistic": result.statistic, "df": result.df,
-                 "p_value": result.p_value, "family": f"{family}/distribution", "effect_size": result.effect_size,
-                 "effect_measure": result.effect_measure, "note": "; ".join(filter(None, [note, result.note]))})
+    if not variable.ordinal or params["ordinal_distribution_tests"]:
+        result = independence_test(kept, seed=seed, n_sim=params["monte_carlo_tables"])
+        rows.append({**base, "test": result.method, "statistic": result.statistic, "df": result.df,
+                     "p_value": result.p_value, "family": f"{family}/distribution", "effect_size": result.effect_size,
+                     "effect_measure": result.effect_measure, "note": "; ".join(filter(None, [note, result.note]))})
     if variable.topbox and len(labels) == 2:
         counts = kept[:, list(variable.topbox)].sum(axis=1)
         n_kept = kept.sum(axis=1)

@@ -19,6 +19,7 @@ DEFAULTS: dict[str, Any] = {
         "bootstrap_replicates": 2000,
         "multiplicity": "fdr_bh",
         "monte_carlo_tables": 10000,
+        "ordinal_distribution_tests": False,
         "seed": 20240501,
         "model_terms": ["gender", "weog", "technical", "age"],
         "model_reference": {},
