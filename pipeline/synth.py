@@ -15,7 +15,17 @@ How the calibration is exact by construction:
   assigned by ranking respondents on `loading * latent + item effects + noise`, so marginals
   are exact while group differences follow the spec's `effects`;
 - free text is composed from phrase banks per category and checked against the categories'
-  keywords, so category counts are exact.
+  keywords, so category counts are exact;
+- a multi-select item gets an exact count of respondents ticking each choice (everybody who
+  answers ticks at least one);
+- a question with an `eligible` condition in the instrument (skip logic) is left blank for the
+  respondents it was not shown to, and its quotas are exact among those it was shown to.
+
+Spec features beyond the Risk Pulse's (see `surveys/opportunity-scan/synth.yaml`): an attribute's
+`quota_by` may name a country attribute (nationality_group, residence_group, nationality,
+residence), the attribute is then drawn after the countries; an item's `latent` may be a mapping
+`{latent: loading, ...}` (several latents, e.g. a general and a domain factor shared by paired
+items, which correlates them); multi-select items take `selected: {choice: share}`.
 
 Everything is vectorised (a 1,000,000-respondent wave takes seconds) and deterministic across
 runs and platforms: a single `numpy.random.Generator` (PCG64) consumed in a fixed order, no
@@ -78,22 +88,53 @@ def generate(instrument: Mapping[str, Any], spec: Mapping[str, Any], n: int | No
 
     attrs: dict[str, _Attr] = {}
     columns: dict[str, np.ndarray] = {}
-    for name, attr_spec in spec.get("attributes", {}).items():
-        attr, exported = _draw_attribute(rng, n, inst, name, attr_spec, attrs)
-        attrs[name] = attr
-        columns[inst.column(attr_spec["question"])] = exported
+    attr_specs = dict(spec.get("attributes", {}))
+    # An attribute whose quota depends on a country attribute (or on such an attribute) is drawn
+    # after the countries; the others keep their order before them.
+    deferred: set[str] = set()
+    for name, attr_spec in attr_specs.items():
+        by = attr_spec.get("quota_by")
+        if by and (by in deferred or (by in _COUNTRY_ATTRS and by not in attr_specs)):
+            deferred.add(name)
+    question_attr: dict[str, str] = {}
+
+    def draw_attributes(names):
+        for name in names:
+            attr_spec = attr_specs[name]
+            attr, exported = _draw_attribute(rng, n, inst, name, attr_spec, attrs)
+            attrs[name] = attr
+            question_attr[attr_spec["question"]] = name
+            columns[inst.column(attr_spec["question"])] = exported
+
+    draw_attributes([name for name in attr_specs if name not in deferred])
     if "countries" in spec:
         country_attrs, country_columns = _draw_countries(rng, n, inst, spec["countries"])
         attrs.update(country_attrs)
         columns.update(country_columns)
+    elif deferred:
+        raise PulseError(f"synth spec: {', '.join(sorted(deferred))}: quota_by names a country attribute but the "
+                         f"spec has no `countries`.")
+    draw_attributes([name for name in attr_specs if name in deferred])
 
     latents = _draw_latents(rng, n, spec.get("latents", {}), attrs)
     items = dict(spec.get("items", {}))
     defaults = items.pop("defaults", {})
     for qid, item_spec in items.items():
-        columns[inst.column(qid)] = _draw_item(rng, n, inst, qid, {**defaults, **item_spec}, latents, attrs)
+        rows = _eligible_rows(inst, qid, attrs, question_attr, n)
+        draw = _draw_multi if inst.question(qid).get("type") == "multi" else _draw_item
+        if rows is None:
+            columns[inst.column(qid)] = draw(rng, n, inst, qid, {**defaults, **item_spec}, latents, attrs)
+        else:
+            sub_latents = {name: values[rows] for name, values in latents.items()}
+            sub_attrs = {name: attr.subset(rows) for name, attr in attrs.items()}
+            columns[inst.column(qid)] = _scatter(
+                n, rows, draw(rng, rows.size, inst, qid, {**defaults, **item_spec}, sub_latents, sub_attrs))
     for qid, text_spec in spec.get("texts", {}).items():
-        columns[inst.column(qid)] = _draw_texts(rng, n, text_spec)
+        rows = _eligible_rows(inst, qid, attrs, question_attr, n)
+        if rows is None:
+            columns[inst.column(qid)] = _draw_texts(rng, n, text_spec)
+        else:
+            columns[inst.column(qid)] = _scatter(n, rows, _draw_texts(rng, rows.size, text_spec))
 
     return _assemble(rng, n, inst, spec.get("export", {}), columns)
 
@@ -258,6 +299,10 @@ class _Attr:
         self.index = index
         self.selected = selected
 
+    def subset(self, rows: np.ndarray) -> "_Attr":
+        return _Attr(self.keys, index=None if self.index is None else self.index[rows],
+                     selected=None if self.selected is None else self.selected[rows])
+
     def match(self, condition: Any) -> np.ndarray:
         negate = isinstance(condition, Mapping)
         values = condition["not"] if negate else condition
@@ -268,6 +313,43 @@ class _Attr:
         else:
             hit = wanted[self.index] if self.index.size else np.zeros(0, dtype=bool)
         return ~hit if negate else hit
+
+
+_COUNTRY_ATTRS = ("nationality", "nationality_group", "residence", "residence_group")
+
+
+def _condition_mask(inst: _Instrument, condition: Mapping[str, Any], attrs: Mapping[str, _Attr],
+                    question_attr: Mapping[str, str], n: int) -> np.ndarray:
+    """Who an instrument `eligible` condition holds for, from the attributes that answer its questions."""
+    if "all" in condition:
+        return np.logical_and.reduce([_condition_mask(inst, c, attrs, question_attr, n) for c in condition["all"]])
+    if "any" in condition:
+        return np.logical_or.reduce([_condition_mask(inst, c, attrs, question_attr, n) for c in condition["any"]])
+    if "not" in condition:
+        return ~_condition_mask(inst, condition["not"], attrs, question_attr, n)
+    qid = condition["question"]
+    if qid not in question_attr:
+        raise PulseError(f"synth spec: eligibility depends on question {qid!r}; draw it as an attribute.")
+    attr = attrs[question_attr[qid]]
+    labels = inst.labels(qid)
+    levels = set(inst.level_codes(qid))
+    wanted = {_key(v) for v in condition["in"]}
+    keys = [k for k in attr.keys if k in levels and (k in wanted or labels.get(k) in wanted)]
+    return attr.match(keys) if keys else np.zeros(n, dtype=bool)
+
+
+def _eligible_rows(inst: _Instrument, qid: str, attrs, question_attr, n: int) -> np.ndarray | None:
+    """The respondents a question with an `eligible` condition was shown to (None: everybody)."""
+    condition = inst.question(qid).get("eligible")
+    if not condition:
+        return None
+    return np.flatnonzero(_condition_mask(inst, condition, attrs, question_attr, n))
+
+
+def _scatter(n: int, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    out = np.full(n, None, dtype=object)
+    out[rows] = values
+    return out
 
 
 def _draw_attribute(rng, n, inst: _Instrument, name: str, attr_spec: Mapping[str, Any],
@@ -531,9 +613,12 @@ def _draw_item(rng, n, inst: _Instrument, qid: str, spec: Mapping[str, Any], lat
     score = _effects(n, spec.get("effects"), attrs) + float(spec.get("noise", 1.0)) * rng.standard_normal(n)
     latent = spec.get("latent")
     if latent:
-        if latent not in latents:
-            raise PulseError(f"synth spec: item {qid}: unknown latent {latent!r}.")
-        score += float(spec.get("loading", 1.0)) * latents[latent]
+        # One latent with `loading`, or a mapping {latent: loading} (several latents).
+        loadings = latent if isinstance(latent, Mapping) else {latent: spec.get("loading", 1.0)}
+        for name, loading in loadings.items():
+            if name not in latents:
+                raise PulseError(f"synth spec: item {qid}: unknown latent {name!r}.")
+            score += float(loading) * latents[name]
 
     perm = rng.permutation(n)
     dk_label = labels.get("dont_know")
@@ -551,6 +636,59 @@ def _draw_item(rng, n, inst: _Instrument, qid: str, spec: Mapping[str, Any], lat
     for level, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
         out[ranked[lo:hi]] = level + 2
     return table[out]
+
+
+def _draw_multi(rng, n, inst: _Instrument, qid: str, spec: Mapping[str, Any], latents, attrs) -> np.ndarray:
+    """A multi-select item: `selected: {choice: share}` gives each choice's share among the respondents
+    who answer (exact counts, rounded half-up); `dont_know` and `blank` are shares of all respondents.
+    Everybody who answers ticks at least one choice: first one choice each, allocated in proportion to
+    the counts, then each choice's remaining ticks go to those ranking highest on `effects` (per
+    choice, `effects: {choice: [...]}`) plus unit normal noise among those without it."""
+    labels = inst.labels(qid)
+    codes = inst.level_codes(qid)
+    given = {_key(k): float(v) for k, v in spec.get("selected", {}).items()}
+    unknown = [k for k in given if k not in codes]
+    if unknown:
+        raise PulseError(f"synth spec: item {qid}: {', '.join(unknown)} not a choice of the scale.")
+    n_dk = int(_round_half_up(float(spec.get("dont_know", 0)) * n))
+    n_blank = int(_round_half_up(float(spec.get("blank", 0)) * n))
+    n_valid = n - n_dk - n_blank
+    if n_valid < 0:
+        raise PulseError(f"synth spec: item {qid}: don't know and blank shares exceed 1.")
+    counts = np.array([int(_round_half_up(given.get(c, 0.0) * n_valid)) for c in codes], dtype=np.int64)
+    if n_valid and counts.sum() < n_valid:
+        raise PulseError(f"synth spec: item {qid}: the choices' shares must sum to at least 1 "
+                         f"(each respondent who answers ticks at least one).")
+    perm = rng.permutation(n)
+    valid = perm[n_dk + n_blank:]
+    selected = np.zeros((n, len(codes)), dtype=bool)
+    first = np.repeat(np.arange(len(codes)), _allocate(n_valid, counts))
+    selected[valid, rng.permutation(first)] = True
+    effects = spec.get("effects") or {}
+    if not isinstance(effects, Mapping):
+        raise PulseError(f"synth spec: item {qid}: a multi-select item's effects are a mapping choice -> effects.")
+    effects = {_key(k): v for k, v in effects.items()}
+    for j, code in enumerate(codes):
+        more = int(counts[j] - selected[:, j].sum())
+        if more <= 0:
+            continue
+        candidates = valid[~selected[valid, j]]
+        score = _effects(n, effects.get(code), attrs)
+        score = score[candidates] + rng.standard_normal(candidates.size)
+        chosen = candidates[np.argpartition(-score, more - 1)[:more]] if more < candidates.size else candidates
+        selected[chosen, j] = True
+    out = np.full(n, None, dtype=object)
+    if n_dk:
+        dk_label = labels.get("dont_know")
+        if dk_label is None:
+            raise PulseError(f"synth spec: item {qid}: the scale has no dont_know missing code.")
+        out[perm[:n_dk]] = dk_label
+    joiner = inst.joiner(qid)
+    combo_id = selected[valid].astype(np.int64) @ (1 << np.arange(len(codes)))
+    texts = {int(c): joiner.join(labels[k] for bit, k in enumerate(codes) if int(c) >> bit & 1)
+             for c in np.unique(combo_id)}
+    out[valid] = np.array([texts[int(c)] for c in combo_id], dtype=object)
+    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -377,3 +377,117 @@ def test_a_large_wave_generates_quickly():
     frame = generate(instrument(), spec(), n=200_000, seed=3)
     assert len(frame) == 200_000 + 7
     assert time.perf_counter() - started < 30
+
+
+# ---------------------------------------------------------------------------------------------
+# Generic spec features beyond the Risk Pulse's, on the tiny test instrument: skip logic from the
+# instrument's `eligible`, quotas by a country attribute, several latents per item, multi-select
+# quotas. Checked through the real ingest.
+# ---------------------------------------------------------------------------------------------
+
+TINY = ROOT / "tests" / "data" / "tiny" / "surveys" / "tiny" / "instrument.yaml"
+
+
+def tiny_spec(**changes) -> dict:
+    spec = {
+        "seed": 4, "n": 400,
+        "export": {"consent_decline": "no", "extra_rows": {"preview": 1, "declined": 1, "duplicates": 1}},
+        "attributes": {
+            "gender": {"question": "gender", "quota_by": "nationality_group",
+                       "quota": {"WEOG": {"woman": 50, "man": 150}, "*": {"woman": 0.5, "man": 0.5}}},
+            "lmic": {"question": "lmic", "quota": {"yes": 0.6, "no": 0.4}},
+        },
+        "countries": {
+            "nationality": "nationality", "residence": "residence",
+            "patterns": [{"several": False, "residence": "home", "weight": 1}],
+            "table": {"USA": {"group": "WEOG", "weight": 120, "names": {"USA": 1}},
+                      "FRA": {"group": "WEOG", "weight": 80, "names": {"France": 1}},
+                      "KEN": {"group": "African", "weight": 120, "names": {"Kenya": 1}},
+                      "SEN": {"group": "African", "weight": 80, "names": {"Senegal": 1}}},
+        },
+        "latents": {"general": {}, "pair": {}},
+        "items": {
+            "q1": {"latent": {"general": 0.5, "pair": 1.0}, "noise": 0.3, "dont_know": 0.05, "blank": 0.02,
+                   "shares": {1: 0.2, 2: 0.3, 3: 0.5}},
+            "q3": {"latent": {"general": 0.5, "pair": 1.0}, "noise": 0.3, "dont_know": 0.05, "blank": 0.02,
+                   "shares": {1: 0.5, 2: 0.3, 3: 0.2}},
+            "field": {"blank": 0.05, "selected": {"tech": 0.7, "law": 0.6},
+                      "effects": {"law": [{"when": {"gender": "woman"}, "add": 2.0}]}},
+        },
+        "texts": {"comment": {"quota": {"answer": 0.3, "blank": 0.7},
+                              "categories": {"answer": {"templates": ["Fine."]}}}},
+    }
+    spec.update(changes)
+    return spec
+
+
+def tiny_ingest(tmp_path, spec):
+    from pipeline.ingest.clean import ingest
+    from pipeline.ingest.read import read_export
+    from pipeline.instrument import load, read_yaml
+
+    path = tmp_path / "responses.csv"
+    write_export(generate(read_yaml(TINY), spec), path)
+    return ingest(read_export(path), load(TINY))
+
+
+def test_skip_logic_leaves_the_not_eligible_blank_and_quotas_exact_among_the_eligible(tmp_path):
+    result = tiny_ingest(tmp_path, tiny_spec())
+    clean = result.clean
+    assert len(clean) == 400 and (result.ledger.outcome == "excluded").sum() == 3
+    eligible = clean["lmic"] == "Yes"
+    assert eligible.sum() == 240
+    status = clean["q3__status"].astype(str)
+    assert (status[~eligible] == "not_asked").all()
+    counts = status[eligible].value_counts()
+    assert counts["dont_know"] == 12 and counts["blank"] == 5 and counts["valid"] == 223    # 5% and 2% of 240
+    assert (clean.loc[eligible, "q3"] == "Agree").sum() == 45                                 # 20% of 223
+    assert not (result.recodes.rule == "answered_when_not_asked").any()
+    assert (clean["q1__status"] == "valid").sum() == 400 - 20 - 8
+
+
+def test_a_quota_by_a_country_attribute_is_exact_per_group(tmp_path):
+    clean = tiny_ingest(tmp_path, tiny_spec()).clean
+    women = (clean["gender"] == "Woman").groupby(clean["un_group"].astype(str)).sum()
+    assert women.to_dict() == {"African": 100, "WEOG": 50}
+
+
+def test_items_sharing_a_latent_are_correlated(tmp_path):
+    clean = tiny_ingest(tmp_path, tiny_spec()).clean
+    both = clean[(clean["q1__status"] == "valid") & (clean["q3__status"] == "valid")]
+    r = np.corrcoef(both["q1"].cat.codes, both["q3"].cat.codes)[0, 1]
+    assert r > 0.6
+    alone = tiny_spec()
+    alone["items"]["q3"] = {**alone["items"]["q3"], "latent": "general", "loading": 0.1}
+    clean = tiny_ingest(tmp_path, alone).clean
+    both = clean[(clean["q1__status"] == "valid") & (clean["q3__status"] == "valid")]
+    assert abs(np.corrcoef(both["q1"].cat.codes, both["q3"].cat.codes)[0, 1]) < 0.3
+
+
+def test_multi_select_quotas_are_exact_and_everybody_who_answers_ticks_one(tmp_path):
+    clean = tiny_ingest(tmp_path, tiny_spec()).clean
+    answered = clean["field__status"] == "valid"
+    assert answered.sum() == 380 and (clean["field__status"] == "blank").sum() == 20
+    ticks = clean.loc[answered, ["field__tech", "field__law"]].astype(bool)
+    assert ticks.sum().to_dict() == {"field__tech": 266, "field__law": 228}                # 70% and 60% of 380
+    assert (ticks.sum(axis=1) >= 1).all()
+    law = clean.loc[answered, "field__law"].astype(bool).groupby(clean.loc[answered, "gender"].astype(str)).mean()
+    assert law["Woman"] > law["Man"]
+
+
+def test_spec_errors_for_the_new_features():
+    from pipeline.errors import PulseError
+    from pipeline.instrument import read_yaml
+
+    bad = tiny_spec()
+    bad["items"]["field"] = {"selected": {"tech": 0.3, "law": 0.3}}
+    with pytest.raises(PulseError, match="sum to at least 1"):
+        generate(read_yaml(TINY), bad)
+    bad = tiny_spec()
+    del bad["attributes"]["lmic"]             # q3's eligibility reads lmic, which nothing draws first
+    with pytest.raises(PulseError, match="eligibility depends on question 'lmic'"):
+        generate(read_yaml(TINY), bad)
+    bad = tiny_spec()
+    bad["items"]["q1"] = {**bad["items"]["q1"], "latent": {"general": 1, "nope": 1}}
+    with pytest.raises(PulseError, match="unknown latent 'nope'"):
+        generate(read_yaml(TINY), bad)
