@@ -8,6 +8,7 @@ Groups smaller than `min_group_size` are published as suppressed rows and left o
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -326,34 +327,77 @@ def _concat(parts: list[dict[str, np.ndarray]], columns: list[str]) -> pd.DataFr
     return pd.DataFrame({c: np.concatenate([part[c] for part in parts]) for c in columns})
 
 
+@dataclass
+class _Work:
+    """What the per-variable and per-model jobs read; set before the worker processes fork."""
+
+    clean: pd.DataFrame
+    instrument: Instrument
+    params: dict
+    variables: list[Variable]
+    splits: list[Split]
+
+
+_WORK: _Work | None = None
+
+
+def variable_tables(index: int) -> tuple[list, list, list, list, list]:
+    """Every row one outcome variable contributes: distributions, topbox, means, tests, posthoc."""
+    work = _WORK
+    variable, params, seed = work.variables[index], work.params, int(work.params["seed"])
+    distributions, topbox, means, tests, posthoc = [], [], [], [], []
+    for split in work.splits:
+        if skipped(variable, split, work.instrument):
+            continue
+        distributions.append(distribution_rows(variable, split, params))
+        if variable.topbox:
+            topbox.append(topbox_rows(variable, split, params))
+        if variable.ordinal:
+            means.extend(mean_rows(variable, split, params, seed))
+        if split.tested:
+            tests.extend(test_rows(variable, split, params, seed))
+            pairs = posthoc_rows(variable, split, params)
+            if pairs is not None:
+                posthoc.append(pairs)
+    return distributions, topbox, means, tests, posthoc
+
+
+def model_table(question: str) -> pd.DataFrame:
+    return model_rows(_WORK.clean, question, _WORK.params)
+
+
+def _run(jobs: list, function, workers: int) -> list:
+    """`function` over `jobs` in order, in `workers` forked processes when there is more than one
+    (results are identical to a serial run: every job is deterministic and seeded)."""
+    if workers <= 1 or len(jobs) < 2:
+        return [function(job) for job in jobs]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(function, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
+
+
 def analyze(clean: pd.DataFrame, instrument: Instrument, params: dict) -> dict[str, pd.DataFrame]:
     """All tables of the analyze stage, keyed by file stem (distributions, topbox, means, tests, posthoc, models,
     paired).
 
     `params` is the `analyze` group of params.yaml. q-values are Benjamini–Hochberg (or Holm, per
-    `multiplicity`) within each family: one question group × one breakdown × one kind of test.
+    `multiplicity`) within each family: one question group × one breakdown × one kind of test. The work is
+    spread over `workers` processes (default: the machine's cores).
     """
+    global _WORK
     variables = outcome_variables(clean, instrument)
-    splits = all_splits(clean, instrument)
-    seed = int(params["seed"])
-    distributions, topbox, means, tests, posthoc = [], [], [], [], []
-    for variable in variables:
-        for split in splits:
-            if skipped(variable, split, instrument):
-                continue
-            distributions.append(distribution_rows(variable, split, params))
-            if variable.topbox:
-                topbox.append(topbox_rows(variable, split, params))
-            if variable.ordinal:
-                means.extend(mean_rows(variable, split, params, seed))
-            if split.tested:
-                tests.extend(test_rows(variable, split, params, seed))
-                pairs = posthoc_rows(variable, split, params)
-                if pairs is not None:
-                    posthoc.append(pairs)
+    _WORK = _Work(clean, instrument, params, variables, all_splits(clean, instrument))
+    workers = int(params.get("workers") or os.cpu_count() or 1)
     has_terms = any(t in clean.columns for t in params["model_terms"])
-    models = [model_rows(clean, q.id, params) for q in instrument.questions_of("ordinal")
-              if has_terms and q.id not in params["model_terms"]]
+    questions = [q.id for q in instrument.questions_of("ordinal") if has_terms and q.id not in params["model_terms"]]
+    try:
+        parts = _run(list(range(len(variables))), variable_tables, workers)
+        models = _run(questions, model_table, workers)
+    finally:
+        _WORK = None
+    distributions, topbox, means, tests, posthoc = ([row for part in parts for row in part[k]] for k in range(5))
     tests_frame = pd.DataFrame(tests, columns=TEST_COLUMNS)
     if len(tests_frame):
         tests_frame["q_value"] = tests_frame.groupby("family", sort=False)["p_value"].transform(

@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
         "model_terms": ["gender", "weog", "technical", "age"],
         "model_reference": {},
         "weights": None,
+        "workers": 0,
     },
 }
 

@@ -76,3 +76,10 @@ def test_q_values_are_never_below_p_values(wave):
 def test_wilson_bounds_inside_0_100_and_around_the_share(wave):
     d = wave[2]["distributions"].dropna(subset=["pct"])
     assert ((d.ci_low >= 0) & (d.ci_high <= 100) & (d.ci_low <= d.pct + 1e-9) & (d.pct <= d.ci_high + 1e-9)).all()
+
+
+def test_two_worker_processes_give_the_same_tables(wave):
+    instrument, clean, tables = wave
+    parallel = analyze(clean, instrument, {**PARAMS, "workers": 2})
+    for name, table in tables.items():
+        pd.testing.assert_frame_equal(parallel[name], table)
