@@ -32,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", parents=[common], help="run every stage for the given waves (default: all)")
     run.add_argument("waves", nargs="*", help="wave folders, e.g. surveys/risk-pulse/2024-05")
     for name, text in (("ingest", "read, screen, recode and derive one wave"),
-                       ("analyze", "write the tidy tables of one ingested wave")):
+                       ("analyze", "write the tidy tables of one ingested wave"),
+                       ("figures", "draw the figures of one analysed wave from its tables"),
+                       ("report", "write report.html and report.pdf of one wave")):
         command = commands.add_parser(name, parents=[common], help=text)
         command.add_argument("wave", help="wave folder, e.g. surveys/risk-pulse/2024-05")
     validate = commands.add_parser("validate", parents=[common], help="check an instrument.yaml")
@@ -103,7 +105,7 @@ def command_synth(args, root: Path) -> None:
     _say(f"{out}: {len(frame)} rows of SYNTHETIC EXAMPLE DATA")
 
 
-COMMANDS = {"run": command_run, "ingest": command_stage, "analyze": command_stage, "validate": command_validate, "synth": command_synth}
+COMMANDS = {"run": command_run, "ingest": command_stage, "analyze": command_stage, "figures": command_stage, "report": command_stage, "validate": command_validate, "synth": command_synth}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,6 +26,10 @@ DEFAULTS: dict[str, Any] = {
         "weights": None,
         "workers": 0,
     },
+    "report": {
+        "alpha": 0.05,
+        "dpi": 200,
+    },
 }
 
 

@@ -70,7 +70,22 @@ def run_analyze(wave: Wave, params: dict[str, Any]) -> list[str]:
     return [f"{len(tables)} tables; {len(tests)} tests, {significant} with q < 0.05"]
 
 
+def run_figures(wave: Wave, params: dict[str, Any]) -> list[str]:
+    """Draw the wave's figures from its tables (SVG, PNG, the CSV of what is drawn, index.json)."""
+    from pipeline.figures import run_figures as figures
+
+    return figures(wave, params)
+
+
+def run_report(wave: Wave, params: dict[str, Any]) -> list[str]:
+    """Write report.html and report.pdf from the figures, tables, ledger and recodes."""
+    from pipeline.report import run_report as report
+
+    return report(wave, params)
+
+
 TABLES = ("distributions", "topbox", "means", "tests", "posthoc", "models", "paired")
+FIGURE_TABLES = ("distributions", "topbox", "means", "tests")
 WAVE = "surveys/{survey}/{wave}"
 OUT = "outputs/{survey}/{wave}"
 
@@ -89,6 +104,23 @@ STAGES: tuple[Stage, ...] = (
               "pipeline/breakdowns.py", "pipeline/stats"),
         outs=tuple(f"{OUT}/tables/{name}.csv" for name in TABLES),
         params=("analyze",),
+    ),
+    Stage(
+        name="figures",
+        run=run_figures,
+        deps=("surveys/{survey}/instrument.yaml", "surveys/{survey}/report.yaml", f"{WAVE}/wave.yaml",
+              *(f"{OUT}/tables/{name}.csv" for name in FIGURE_TABLES), "pipeline/figures", "pipeline/format.py"),
+        outs=(f"{OUT}/figures",),
+        params=("analyze", "report"),
+    ),
+    Stage(
+        name="report",
+        run=run_report,
+        deps=("surveys/{survey}/instrument.yaml", "surveys/{survey}/report.yaml", WAVE, f"{OUT}/figures", *(f"{OUT}/tables/{name}.csv" for name in FIGURE_TABLES),
+              f"{OUT}/ledger.csv", f"{OUT}/recodes.csv", "templates", "pipeline/report.py", "pipeline/format.py",
+              "pipeline/figures", "pipeline/data/countries_meta.json"),
+        outs=(f"{OUT}/report.html", f"{OUT}/report.pdf"),
+        params=("analyze", "report"),
     ),
 )
 

@@ -1,0 +1,29 @@
+"""The figures stage: tidy tables + instrument + report.yaml → one SVG, PNG and CSV per figure, and
+`figures/index.json` describing them (section, title, headline, caption, alt text, files, facts).
+
+Describe, then render: each kind module (`stacked`, `dots`, `bars`, `crosstab`) turns a figure spec
+into the exact frame it draws (`describe`), draws that frame (`draw`) and describes it for screen
+readers (`alt`); `write` saves the files. Figures never compute statistics: every number drawn or
+written is a cell of the tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+REPORT_DEFAULTS = {"alpha": 0.05, "dpi": 200}
+
+
+def report_params(params: dict[str, Any]) -> dict[str, Any]:
+    """The `report` parameter group with its defaults filled in."""
+    return {**REPORT_DEFAULTS, **(params.get("report") or {})}
+
+
+def run_figures(wave, params: dict[str, Any]) -> list[str]:
+    """Draw every figure of the wave's report.yaml; returns lines to print (a one-line summary first)."""
+    from pipeline.figures.build import build_all
+
+    entries, warnings = build_all(wave, params)
+    claims = sum(1 for e in entries if e["claim"])
+    return [f"{len(entries)} figures, {claims} with a headline claim from the tables "
+            f"({wave.out_dir.relative_to(wave.root) / 'figures'})", *warnings]

@@ -1,0 +1,148 @@
+"""Building every figure of a wave: load inputs, describe, draw, write, index."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline import format as fmt
+from pipeline.figures import bars, crosstab, dots, notes, stacked, style
+from pipeline.figures.headlines import claim as make_claim
+from pipeline.figures.names import Names, lower_first
+from pipeline.figures.spec import ALL, FigureSpec, ReportSpec
+from pipeline.figures.spec import load as load_spec
+from pipeline.figures.tables import Tables, load_tables
+from pipeline.instrument import load as load_instrument
+from pipeline.outputs import atomic_path, write_csv, write_text
+
+KINDS = {"stacked": stacked, "dots": dots, "bars": bars, "crosstab": crosstab}
+SUFFIXES = (".svg", ".print.svg", ".png", ".csv")
+FILE_KEYS = {".svg": "svg", ".print.svg": "print_svg", ".png": "png", ".csv": "csv"}
+
+
+def report_yaml(wave) -> Path:
+    return wave.survey_dir / "report.yaml"
+
+
+def title(spec: FigureSpec, names: Names) -> str:
+    """The figure's title: report.yaml's, else its question(s) and breakdown(s) in words."""
+    if spec.title:
+        return spec.title
+    asked = {q.id: q for q in names.instrument.questions}
+    groups = {asked[q].group if q in asked else None for q in spec.questions}
+    if len(spec.questions) > 2 and len(groups) == 1 and None not in groups:
+        what = names.instrument.question_groups.get(next(iter(groups)), names.question_short(spec.questions[0]))
+    else:
+        what = fmt.join([names.question_short(q) for q in spec.questions])
+    by = [lower_first(names.breakdown_label(b)) for b in spec.breakdowns if b != ALL]
+    return f"{what}, by {fmt.join(by)}" if by else what
+
+
+def subtitle(spec: FigureSpec, names: Names) -> str:
+    """The question wording: the single question's text, each question's for two or three, or the
+    question group's name and the answer scale for more."""
+    questions = spec.questions
+    derived = any(names.sources(q) != [q] for q in questions)
+    if derived or spec.kind == "crosstab":
+        variables = [*questions, *(v for b in spec.breakdowns for v in names.breakdown_variables(b))]
+        asked = list(dict.fromkeys(q for v in variables for q in names.sources(v)))
+        return f"From the answers to {fmt.join([f'“{names.question_text(q)}”' for q in asked])}"
+    if len(questions) == 1:
+        return names.question_text(questions[0])
+    if len(questions) <= 3:
+        return "\n".join(f"{names.question_short(q)}: {names.question_text(q)}" for q in questions)
+    levels = names.levels(questions[0])
+    return (f"Each of {fmt.count(len(questions))} items rated from “{levels[0]}” (1) to “{levels[-1]}” "
+            f"({fmt.count(len(levels))}).")
+
+
+def write_figure(figure, frame: pd.DataFrame, folder: Path, figure_id: str, dpi: int) -> dict[str, str]:
+    """Save the SVG (text drawn as paths: no font needed to view it), the print SVG (text kept as text,
+    for the PDF, where WeasyPrint embeds the font), the PNG and the CSV; returns their file names by kind.
+    No dates or software tags are written, so reruns are byte-identical."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    files = {}
+    for suffix in SUFFIXES:
+        path = folder / f"{figure_id}{suffix}"
+        if suffix == ".csv":
+            write_csv(frame, path)
+        else:
+            with atomic_path(path) as temporary:
+                if suffix == ".png":
+                    figure.savefig(temporary, format="png", dpi=dpi, metadata={"Software": None})
+                else:
+                    with matplotlib.rc_context({"svg.fonttype": "none" if suffix == ".print.svg" else "path"}):
+                        figure.savefig(temporary, format="svg", metadata={"Date": None})
+        files[FILE_KEYS[suffix]] = path.name
+    plt.close(figure)
+    return files
+
+
+def build_one(spec: FigureSpec, number: int, tables: Tables, names: Names, wave,
+              params: dict) -> tuple[dict, Any, pd.DataFrame]:
+    """(index entry, matplotlib figure, frame) for one figure spec."""
+    from pipeline.figures import report_params
+
+    settings = report_params(params)
+    minimum = int(params["analyze"]["min_group_size"])
+    module = KINDS[spec.kind]
+    frame = module.describe(spec, tables, names)
+    found = make_claim(spec, tables, names, settings["alpha"], params["analyze"]["multiplicity"])
+    figure_title = title(spec, names)
+    footnotes = [n for n in module.footnotes(frame, spec, names, minimum, settings["alpha"]) if n]
+    texts = style.Texts(title=figure_title, subtitle=subtitle(spec, names), footnotes=tuple(footnotes),
+                        source=notes.source(names.instrument, wave), synthetic=wave.synthetic)
+    figure = module.draw(frame, texts, module.look(frame, spec, names, minimum, settings["alpha"]))
+    entry = {
+        "id": spec.id,
+        "number": number,
+        "section": spec.section,
+        "kind": spec.kind,
+        "title": figure_title,
+        "headline": found.text if found else figure_title,
+        "claim": found is not None,
+        "basis": found.basis if found else "",
+        "caption": spec.caption or module.CAPTION,
+        "alt": module.alt(frame, figure_title),
+        "questions": list(spec.questions),
+        "breakdowns": list(spec.breakdowns),
+        "facts": found.facts if found else [],
+    }
+    return entry, figure, frame
+
+
+def build_all(wave, params: dict) -> tuple[list[dict], list[str]]:
+    """Every figure of the wave written under outputs/<survey>/<wave>/figures; (index entries, warnings)."""
+    from pipeline.figures import report_params
+
+    instrument = load_instrument(wave.instrument_path)
+    spec: ReportSpec = load_spec(report_yaml(wave), instrument)
+    tables = load_tables(wave.out_dir / "tables")
+    names = Names(instrument, spec.nouns)
+    folder = wave.out_dir / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    dpi = int(report_params(params)["dpi"])
+    entries, warnings = [], []
+    with style.rc_context():
+        for number, figure_spec in enumerate(spec.figures, start=1):
+            entry, figure, frame = build_one(figure_spec, number, tables, names, wave, params)
+            entry["files"] = write_figure(figure, frame, folder, figure_spec.id, dpi)
+            entries.append(entry)
+            if figure_spec.headline and not entry["claim"]:
+                where = spec.path.relative_to(wave.root) if spec.path.is_relative_to(wave.root) else spec.path
+                warnings.append(f"warning: {where}: {figure_spec.where}: the data support no "
+                                f"{figure_spec.headline.rule} headline; the title is used instead")
+    keep = {name for entry in entries for name in entry["files"].values()}
+    for stale in sorted(folder.iterdir()):
+        if stale.suffix in (".svg", ".png", ".csv") and stale.name not in keep:
+            stale.unlink()
+    index = {"survey": wave.survey, "wave": wave.wave, "synthetic": wave.synthetic,
+             "report_yaml": str(report_yaml(wave).relative_to(wave.root)) if report_yaml(wave).exists() else None,
+             "sections": [{"id": s.id, "title": s.title} for s in spec.sections], "figures": entries}
+    write_text(json.dumps(index, indent=1, ensure_ascii=False, allow_nan=False) + "\n", folder / "index.json")
+    return entries, warnings

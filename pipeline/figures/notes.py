@@ -1,0 +1,81 @@
+"""The small print under figures: exclusions, rounding, suppression, significance marks and the source."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline import format as fmt
+from pipeline.figures.names import Names, lower_first
+from pipeline.figures.tables import ALL
+from pipeline.instrument import Instrument
+from pipeline.project import Wave
+
+EXCLUDED = ("dont_know", "refused", "blank", "not_asked")
+ROUNDING = "Numbers may not sum to 100% due to rounding."
+
+
+def _missing_label(names: Names, question: str, kind: str) -> str:
+    q = next((q for q in names.instrument.questions if q.id == question), None)
+    if kind == "blank":
+        return "blank responses"
+    if kind == "not_asked":
+        return "respondents not asked the question"
+    label = next((m.label for m in q.scale.missing if m.kind == kind), None) if q and q.scale else None
+    return f"“{label}”" if label else kind.replace("_", " ")
+
+
+def exclusions(frame: pd.DataFrame, names: Names) -> str:
+    """"Excludes “Don't know / No opinion” (n=12) and blank responses (n=3)." from the frame's status counts.
+
+    Counts are given when the frame holds the all-respondents row of a single question, and omitted
+    otherwise (they differ between groups and questions); kinds with no answers anywhere are left out.
+    """
+    present = [k for k in EXCLUDED if k in frame and frame[k].fillna(0).sum() > 0]
+    if not present:
+        return ""
+    questions = list(dict.fromkeys(frame["question"]))
+    whole = frame[frame["breakdown"] == ALL]
+    single = len(questions) == 1 and len(whole) > 0
+    parts = []
+    for kind in present:
+        label = _missing_label(names, questions[0], kind)
+        parts.append(f"{label} (n={fmt.count(whole.iloc[0][kind])})" if single else label)
+    return f"Excludes {fmt.join(parts)}."
+
+
+def excluded_kinds(questions, names: Names) -> str:
+    """"Excludes “Don't know / No opinion” and blank responses." for the questions' scales, without counts."""
+    labels = []
+    for question in questions:
+        q = next((q for q in names.instrument.questions if q.id == question), None)
+        if q and q.scale:
+            labels += [f"“{m.label}”" for m in q.scale.missing]
+    return f"Excludes {fmt.join(list(dict.fromkeys(labels)) + ['blank responses'])}."
+
+
+def suppression(frame: pd.DataFrame, minimum: int) -> str:
+    if "suppressed" in frame and frame["suppressed"].any():
+        return f"Groups with fewer than {fmt.count(minimum)} valid answers are not shown."
+    return ""
+
+
+def unknown_breakdown(breakdowns: list[str], names: Names) -> str:
+    shown = [names.breakdown_label(b) for b in breakdowns if b != ALL]
+    if not shown:
+        return ""
+    words = fmt.join([lower_first(s) for s in shown])
+    return f"Respondents without an answer for {words} are not in those groups."
+
+
+def fielding(meta: dict) -> str:
+    """The fielding period of a wave.yaml ("1–31 May 2024"), or "" when it is not recorded."""
+    fielded = meta.get("fielded") or {}
+    return fmt.date_range(fielded["start"], fielded["end"]) if fielded.get("start") and fielded.get("end") else ""
+
+
+def source(instrument: Instrument, wave: Wave) -> str:
+    """"Source: <survey title> (<wave label>), fielded 1–31 May 2024." and a note when the data are synthetic."""
+    label = wave.meta.get("label", wave.wave)
+    when = f", fielded {fielding(wave.meta)}" if fielding(wave.meta) else ""
+    synthetic = " Synthetic example data." if wave.synthetic else ""
+    return f"Source: {instrument.title} ({label}){when}.{synthetic}"

@@ -1,0 +1,410 @@
+"""The report stage: figures/index.json + figure files + tables + ledger → report.html and report.pdf.
+
+Both documents come from the same Jinja templates (`templates/report.html.j2`, medium "html" or "pdf"),
+rendered with autoescaping and StrictUndefined. Everything shown is prepared here as formatted text
+(pipeline.format); templates only place it. The HTML is self-contained: figures are inlined SVG (their
+element ids prefixed per figure), CSS is inline, and the only links leaving the page are the relative
+links to each figure's CSV. The PDF is A4 with page numbers, a running header and, for synthetic
+data, a banner on every page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline import format as fmt
+from pipeline.errors import PulseError
+from pipeline.figures.notes import fielding
+from pipeline.project import Wave
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATE = "report.html.j2"
+BANNER = "SYNTHETIC EXAMPLE DATA — not the survey's real responses"
+SOFTWARE = ("pulse-pipeline", "pandas", "numpy", "scipy", "statsmodels", "pyarrow", "matplotlib", "jinja2", "weasyprint")
+REASONS = {
+    "test_or_preview": "Test or preview responses",
+    "no_consent": "Consent not given",
+    "empty": "No answer to any question",
+    "duplicate_submission": "Earlier submissions superseded by a later one from the same respondent",
+}
+FLAGS = {
+    "unknown_country": "a country name that could not be matched (kept, regional group Unknown)",
+    "answered_when_not_asked": "an answer to a question the respondent was not meant to see (set to not asked)",
+}
+RULES = {
+    "country": "the country named, normalised to its ISO 3166 alpha-3 code through the package's alias table",
+    "nationality": ("one nationality per respondent: the only one given; else the country of residence if it is "
+                    "one of them; else the one held by the fewest respondents in the sample"),
+    "un_group": "the UN regional group of the country (African, Asia-Pacific, Eastern European, GRULAC, WEOG)",
+    "income_group": "the World Bank income group of the country",
+    "recode": "a recode of another variable",
+    "selected": "whether a choice was selected in a multi-select question",
+}
+TESTS = {
+    "mann-whitney": "Mann–Whitney U test (two groups, ordinal answers); effect: rank-biserial correlation",
+    "kruskal-wallis": "Kruskal–Wallis test (three or more groups, ordinal answers); effect: epsilon-squared",
+    "chi-square": "Pearson chi-square test of independence; effect: Cramér's V",
+    "fisher-exact": "Fisher's exact test (2 × 2 tables with small expected counts)",
+    "monte-carlo": "Monte Carlo exact test of independence (tables with small expected counts)",
+    "two-proportion-z": "two-proportion z-test of top-box shares, with a Newcombe interval for the difference",
+}
+SHORT_TESTS = {"mann-whitney": "Mann–Whitney", "kruskal-wallis": "Kruskal–Wallis"}
+CORRECTIONS = {"fdr_bh": "Benjamini–Hochberg false discovery rate", "holm": "Holm–Bonferroni"}
+LEVEL_KINDS = ("stacked", "crosstab", "bars")
+READ_TABLES = ("distributions", "topbox", "means", "tests")
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    numeric: bool = False
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# Figures ----------------------------------------------------------------------------------------------
+
+_XML_PROLOG = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->|<metadata>.*?</metadata>", re.S)
+
+
+def inline_svg(text: str, prefix: str) -> str:
+    """A matplotlib SVG ready to inline in HTML: no prolog, doctype, comments or metadata, ids prefixed
+    with `prefix` (so several figures can share a page), sized by CSS (viewBox kept), hidden from
+    assistive technology (the surrounding element carries the alt text)."""
+    svg = _XML_PROLOG.sub("", text).strip()
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', svg)
+    svg = re.sub(r'(xlink:href|href)="#([^"]+)"', lambda m: f'{m.group(1)}="#{prefix}-{m.group(2)}"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})", svg)
+    svg = re.sub(r'<svg\b([^>]*?)\s+width="[^"]*"\s+height="[^"]*"', r"<svg\1", svg, count=1)
+    return svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" preserveAspectRatio="xMinYMin meet" ', 1)
+
+
+def _names(wave: Wave):
+    from pipeline.figures.names import Names
+    from pipeline.figures.spec import load as load_spec
+    from pipeline.instrument import load
+
+    instrument = load(wave.instrument_path)
+    spec = load_spec(wave.survey_dir / "report.yaml", instrument)
+    return instrument, spec, Names(instrument, spec.nouns)
+
+
+def _answer_rows(frame: pd.DataFrame, names) -> tuple[list[Cell], list[list[Cell]]]:
+    groups = list(dict.fromkeys(zip(frame["breakdown"], frame["group"])))
+    sizes = {key: part.iloc[0] for key, part in frame.groupby(["breakdown", "group"], sort=False)}
+    head = [Cell("Answer")] + [Cell(fmt.n_label(names.group(b, g), sizes[(b, g)]["n"]), True) for b, g in groups]
+    body = []
+    for level, part in frame.groupby("level", sort=False):
+        by_group = {(r.breakdown, r.group): r for r in part.itertuples(index=False)}
+        body.append([Cell(level)] + [Cell("not shown" if by_group[key].suppressed else
+                                          f"{fmt.percent(by_group[key].pct)} ({fmt.count(by_group[key].count)})", True)
+                                     for key in groups])
+    return head, body
+
+
+def _level_table(frame: pd.DataFrame, kind: str, names) -> tuple[list[Cell], list[list[Cell]]]:
+    if kind == "bars":
+        return _answer_rows(frame, names)
+    several_questions = frame["question"].nunique() > 1
+    levels = list(dict.fromkeys(frame["level"]))
+    head = [Cell(c) for c in (["Question"] if several_questions else []) + ["Group"]]
+    head += [Cell("n", True)] + [Cell(level, True) for level in levels]
+    body = []
+    keys = ["question", "breakdown", "group"]
+    for key, part in frame.groupby(keys, sort=False):
+        first = part.iloc[0]
+        row = [Cell(names.question_short(first["question"]))] if several_questions else []
+        row += [Cell(names.group(first["breakdown"], first["group"])), Cell(fmt.count(first["n"]), True)]
+        if bool(first["suppressed"]):
+            row += [Cell("not shown", True) for _ in levels]
+        else:
+            by_level = dict(zip(part["level"], part["pct"]))
+            row += [Cell(fmt.percent(by_level[level]), True) for level in levels]
+        body.append(row)
+    return head, body
+
+
+def _mean_table(frame: pd.DataFrame, names) -> tuple[list[Cell], list[list[Cell]]]:
+    head = [Cell("Item"), Cell("Group"), Cell("n", True), Cell("Mean", True), Cell("Interval", True), Cell("Test"),
+            Cell("q", True)]
+    body = []
+    for record in frame.itertuples(index=False):
+        hidden = bool(record.suppressed)
+        body.append([
+            Cell(names.question_short(record.question)), Cell(names.group(record.breakdown, record.group)),
+            Cell(fmt.count(record.n), True), Cell("not shown" if hidden else fmt.mean(record.mean), True),
+            Cell("" if hidden else f"{fmt.mean(record.ci_low)}–{fmt.mean(record.ci_high)}", True),
+            Cell(SHORT_TESTS.get(record.test, record.test) if isinstance(record.test, str) else ""),
+            Cell("" if pd.isna(record.q_value) else fmt.pvalue(record.q_value), True),
+        ])
+    return head, body
+
+
+def data_table(frame: pd.DataFrame, kind: str, names) -> dict[str, Any]:
+    """A figure's CSV as a formatted table: groups by answers for distributions, one row per group and
+    item for means."""
+    head, body = _level_table(frame, kind, names) if kind in LEVEL_KINDS else _mean_table(frame, names)
+    return {"head": head, "rows": body}
+
+
+def figure_context(entry: dict, folder: Path, names, medium: str) -> dict[str, Any]:
+    """What the template shows for one figure (all strings formatted)."""
+    from markupsafe import Markup
+
+    svg_path = folder / entry["files"]["svg"]
+    if not svg_path.exists():
+        raise PulseError(f"{svg_path}: figure file missing; run `pulse figures` for this wave first")
+    frame = pd.read_csv(folder / entry["files"]["csv"], keep_default_na=False, na_values=[""])
+    frame["suppressed"] = frame["suppressed"].astype(str).str.lower().eq("true")
+    for column in ("group", "level", "test"):
+        if column in frame:
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), "")
+    return {
+        "id": entry["id"],
+        "anchor": f"figure-{entry['id']}",
+        "label": f"Figure {entry['number']}",
+        "title": entry["title"],
+        "headline": entry["headline"],
+        "basis": entry["basis"],
+        "caption": entry["caption"],
+        "alt": entry["alt"],
+        "svg": Markup(inline_svg(svg_path.read_text(encoding="utf-8"), f"f{entry['number']}")),
+        "print_svg": Markup(inline_svg((folder / entry["files"]["print_svg"]).read_text(encoding="utf-8"),
+                                       f"p{entry['number']}")),
+        "csv": f"figures/{entry['files']['csv']}",
+        "table": data_table(frame, entry["kind"], names),
+    }
+
+
+# Methods ----------------------------------------------------------------------------------------------
+
+def _ledger_rows(ledger: pd.DataFrame) -> tuple[list[list[Cell]], list[str]]:
+    rows = [[Cell("Rows in the export"), Cell(fmt.count(len(ledger)), True)]]
+    excluded = ledger[ledger["outcome"] == "excluded"]
+    for reason, count in excluded["reason"].value_counts(sort=False).items():
+        rows.append([Cell(f"Excluded: {REASONS.get(reason, reason.replace('_', ' '))}"), Cell(fmt.count(count), True)])
+    rows.append([Cell("Respondents kept"), Cell(fmt.count((ledger["outcome"] == "kept").sum()), True)])
+    flags: dict[str, int] = {}
+    for value in ledger["flags"].fillna(""):
+        for flag in {f.split(":", 1)[0] for f in str(value).split(";") if f}:
+            flags[flag] = flags.get(flag, 0) + 1
+    notes = [f"{fmt.count(n)} kept respondent{'s' if n != 1 else ''} flagged for {FLAGS.get(flag, flag.replace('_', ' '))}."
+             for flag, n in sorted(flags.items())]
+    return rows, notes
+
+
+def _n_per_question(instrument, distributions: pd.DataFrame) -> list[list[Cell]]:
+    whole = distributions[distributions["breakdown"] == "all"].drop_duplicates("question")
+    by_question = whole.set_index("question")
+    rows = []
+    for question in instrument.questions:
+        if question.id not in by_question.index:
+            continue
+        record = by_question.loc[question.id]
+        rows.append([Cell(question.short), Cell(fmt.count(record["n"]), True)] +
+                    [Cell(fmt.count(record[k]), True) for k in ("dont_know", "refused", "blank", "not_asked")])
+    return rows
+
+
+def _derivations(instrument, recodes: pd.DataFrame) -> list[dict[str, Any]]:
+    items = []
+    for derived in instrument.derived:
+        cases = recodes[recodes["question"] == derived.id]
+        items.append({
+            "label": derived.label,
+            "rule": RULES.get(derived.rule, derived.rule),
+            "source": derived.source,
+            "cases": [f"{row.value_exported}: {fmt.count(row.count)}" for row in cases.itertuples(index=False)],
+        })
+    return items
+
+
+def _recode_rows(recodes: pd.DataFrame) -> list[list[Cell]]:
+    shown = recodes[~recodes["rule"].astype(str).str.startswith("nationality_rule")]
+    return [[Cell(str(r.question)), Cell(str(r.rule).replace("_", " ")), Cell(str(r.value_exported)),
+             Cell(str(r.value_used)), Cell(fmt.count(r.count), True)] for r in shown.itertuples(index=False)]
+
+
+def _tests_used(tests: pd.DataFrame) -> list[str]:
+    counts = tests["test"].value_counts(sort=False)
+    return [f"{TESTS.get(test, test)}: {fmt.count(n)} test{'s' if n != 1 else ''}" for test, n in counts.items()]
+
+
+def _software() -> list[list[Cell]]:
+    rows = [[Cell("Python"), Cell(platform.python_version())]]
+    for name in SOFTWARE:
+        try:
+            version = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            version = "not installed"
+        rows.append([Cell(name), Cell(version)])
+    from pipeline.countries import REFERENCE_VERSION
+
+    rows.append([Cell("country reference data"), Cell(REFERENCE_VERSION)])
+    return rows
+
+
+def input_files(wave: Wave) -> list[Path]:
+    """The files the report rests on, hashed in the methods appendix (those the figures and report
+    stages read, and the export and instrument behind them)."""
+    out = wave.out_dir
+    files = [wave.export_path, wave.wave_dir / "wave.yaml", wave.instrument_path, wave.survey_dir / "report.yaml",
+             out / "ledger.csv", out / "recodes.csv", *(out / "tables" / f"{name}.csv" for name in READ_TABLES)]
+    return [f for f in files if f.exists()]
+
+
+def params_hash(params: dict) -> str:
+    """sha256 of the parameter groups the report depends on (analyze, report), as canonical JSON."""
+    from pipeline.figures import report_params
+
+    used = {"analyze": params["analyze"], "report": report_params(params)}
+    return hashlib.sha256(json.dumps(used, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def methods_context(wave: Wave, params: dict, instrument, tables_dir: Path) -> dict[str, Any]:
+    """The methods appendix as formatted text and tables."""
+    from pipeline.figures import report_params
+
+    analyze = params["analyze"]
+    ledger = pd.read_csv(wave.out_dir / "ledger.csv", keep_default_na=False, na_values=[""])
+    recodes = pd.read_csv(wave.out_dir / "recodes.csv", keep_default_na=False, na_values=[""])
+    distributions = pd.read_csv(tables_dir / "distributions.csv", keep_default_na=False, na_values=[""])
+    tests = pd.read_csv(tables_dir / "tests.csv", keep_default_na=False, na_values=[""])
+    meta = wave.meta
+    ledger_rows, flag_notes = _ledger_rows(ledger)
+    weights = analyze.get("weights")
+    confidence = fmt.number(100 * float(analyze["confidence"]))
+    correction = CORRECTIONS.get(analyze["multiplicity"], analyze["multiplicity"])
+    return {
+        "fielded": fielding(meta) or "not recorded",
+        "wave": str(meta.get("label", wave.wave)),
+        "organiser": instrument.organiser,
+        "invitation": instrument.invitation,
+        "instrument": f"{instrument.title}, instrument version {instrument.version}",
+        "note": " ".join(str(meta.get("note", "")).split()),
+        "ledger": ledger_rows,
+        "flags": flag_notes,
+        "n_head": ["Question", "Valid answers", "Don't know", "Refused", "Blank", "Not asked"],
+        "n_rows": _n_per_question(instrument, distributions),
+        "derivations": _derivations(instrument, recodes),
+        "recodes": _recode_rows(recodes),
+        "tests": _tests_used(tests),
+        "multiplicity": (f"{correction} correction of p-values within each family of tests (one family per "
+                         f"question group, breakdown and kind of test); q-values are the corrected p-values. "
+                         f"Headlines call a difference significant when q < {report_params(params)['alpha']:g}."),
+        "intervals": (f"{confidence}% intervals: {analyze['ci_method'].replace('-', ' ').title()} for shares, "
+                      f"{'Student t' if analyze['mean_ci'] == 't' else 'percentile bootstrap'} for means."),
+        "minimum": (f"Groups with fewer than {fmt.count(analyze['min_group_size'])} valid answers are not shown "
+                    f"and are left out of tests."),
+        "weights": f"Weighted by {weights}." if weights else "Unweighted: every respondent counts once.",
+        "software": _software(),
+        "hashes": [[Cell(str(path.relative_to(wave.root))), Cell(sha256(path))] for path in input_files(wave)]
+        + [[Cell("parameters: analyze and report groups (canonical JSON)"), Cell(params_hash(params))]],
+    }
+
+
+# Rendering --------------------------------------------------------------------------------------------
+
+def environment(root: Path):
+    """Jinja with autoescaping for every template and StrictUndefined; the project's templates/ first."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    folders = [str(p) for p in (root / "templates", TEMPLATES) if p.is_dir()]
+    return Environment(loader=FileSystemLoader(folders), autoescape=True, undefined=StrictUndefined,
+                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def context(wave: Wave, params: dict) -> dict[str, Any]:
+    """Everything both documents show, formatted."""
+    folder = wave.out_dir / "figures"
+    index_path = folder / "index.json"
+    if not index_path.exists():
+        raise PulseError(f"{index_path}: not found; run `pulse figures` for this wave first")
+    index = json.loads(index_path.read_text(encoding="utf-8"))
+    instrument, spec, names = _names(wave)
+    entries = {entry["id"]: entry for entry in index["figures"]}
+    sections = []
+    for section in spec.sections:
+        missing = [f.id for f in section.figures if f.id not in entries]
+        if missing:
+            raise PulseError(f"{index_path}: no figure {missing[0]!r}; run `pulse figures` again after changing report.yaml")
+        sections.append({
+            "id": section.id,
+            "anchor": f"section-{section.id}",
+            "title": section.title,
+            "intro": section.intro,
+            "placeholder": section.placeholder or "",
+            "methods": section.methods,
+            "figures": [figure_context(entries[f.id], folder, names, "html") for f in section.figures],
+        })
+    meta = wave.meta
+    kept = pd.read_csv(wave.out_dir / "ledger.csv", usecols=["outcome"])["outcome"].eq("kept").sum()
+    when = fielding(meta)
+    return {
+        "title": spec.title or instrument.title,
+        "subtitle": spec.subtitle or "",
+        "survey": instrument.short_title,
+        "wave": str(meta.get("label", wave.wave)),
+        "facts": f"{fmt.count(kept)} respondents" + (f" · fielded {when}" if when else ""),
+        "synthetic": wave.synthetic,
+        "banner": BANNER,
+        "sections": sections,
+        "methods": methods_context(wave, params, instrument, wave.out_dir / "tables"),
+    }
+
+
+def render(env, data: dict[str, Any], medium: str) -> str:
+    return env.get_template(TEMPLATE).render(**data, medium=medium)
+
+
+def write_pdf(html: str, path: Path, base: Path) -> None:
+    """The PDF of `html` (WeasyPrint), reproducible: no dates, fixed identifier, SOURCE_DATE_EPOCH pinned."""
+    from pipeline.outputs import atomic_path
+
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = "0"
+    try:
+        import weasyprint
+
+        document = weasyprint.HTML(string=html, base_url=str(base)).render()
+        with atomic_path(path) as temporary:
+            document.write_pdf(temporary, pdf_identifier=hashlib.sha256(html.encode()).hexdigest()[:32].encode())
+    finally:
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
+def run_report(wave: Wave, params: dict[str, Any]) -> list[str]:
+    """Write report.html and report.pdf for one wave; returns lines to print (a one-line summary first)."""
+    import logging
+
+    from pipeline.outputs import write_text
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    env = environment(wave.root)
+    data = context(wave, params)
+    html = render(env, data, "html")
+    write_text(html, wave.out_dir / "report.html")
+    write_pdf(render(env, data, "pdf"), wave.out_dir / "report.pdf", wave.out_dir)
+    figures = sum(len(s["figures"]) for s in data["sections"])
+    where = wave.out_dir.relative_to(wave.root)
+    return [f"report.html and report.pdf with {figures} figures in {len(data['sections'])} sections ({where})"]
