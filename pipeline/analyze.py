@@ -336,6 +336,8 @@ class _Work:
     params: dict
     variables: list[Variable]
     splits: list[Split]
+    weights: np.ndarray | None = None
+    calibration: list | None = None
 
 
 _WORK: _Work | None = None
@@ -349,6 +351,9 @@ def variable_tables(index: int) -> tuple[list, list, list, list, list]:
     for split in work.splits:
         if skipped(variable, split, work.instrument):
             continue
+        if work.weights is not None:
+            weighted_rows(variable, split, work, (distributions, topbox, means, tests))
+            continue
         distributions.append(distribution_rows(variable, split, params))
         if variable.topbox:
             topbox.append(topbox_rows(variable, split, params))
@@ -360,6 +365,22 @@ def variable_tables(index: int) -> tuple[list, list, list, list, list]:
             if pairs is not None:
                 posthoc.append(pairs)
     return distributions, topbox, means, tests, posthoc
+
+
+def weighted_rows(variable: Variable, split: Split, work: _Work, out: tuple[list, list, list, list]) -> None:
+    """The design-based rows of one variable and split (pipeline.weighted); Dunn post-hoc tests have no
+    design-based version here and are left out when weights are on."""
+    from pipeline import weighted
+
+    distributions, topbox, means, tests = out
+    args = (variable, split, work.params, work.weights, work.calibration)
+    distributions.append(weighted.distribution_rows(*args))
+    if variable.topbox:
+        topbox.append(weighted.topbox_rows(*args))
+    if variable.ordinal:
+        means.extend(weighted.mean_rows(*args))
+    if split.tested:
+        tests.extend(weighted.test_rows(*args))
 
 
 def model_table(question: str) -> pd.DataFrame:
@@ -380,15 +401,20 @@ def _run(jobs: list, function, workers: int) -> list:
 
 def analyze(clean: pd.DataFrame, instrument: Instrument, params: dict) -> dict[str, pd.DataFrame]:
     """All tables of the analyze stage, keyed by file stem (distributions, topbox, means, tests, posthoc, models,
-    paired).
+    paired, weights).
 
     `params` is the `analyze` group of params.yaml. q-values are Benjamini–Hochberg (or Holm, per
     `multiplicity`) within each family: one question group × one breakdown × one kind of test. The work is
     spread over `workers` processes (default: the machine's cores).
     """
+    from pipeline import weighted
+
     global _WORK
     variables = outcome_variables(clean, instrument)
     _WORK = _Work(clean, instrument, params, variables, all_splits(clean, instrument))
+    weights_table = pd.DataFrame(columns=weighted.WEIGHTS_COLUMNS)
+    if params.get("weights"):
+        _WORK.weights, weights_table, _WORK.calibration = weighted.weights_for(clean, params["weights"])
     workers = int(params.get("workers") or os.cpu_count() or 1)
     has_terms = any(t in clean.columns for t in params["model_terms"])
     questions = [q.id for q in instrument.questions_of("ordinal") if has_terms and q.id not in params["model_terms"]]
@@ -410,4 +436,5 @@ def analyze(clean: pd.DataFrame, instrument: Instrument, params: dict) -> dict[s
         "posthoc": pd.concat(posthoc, ignore_index=True) if posthoc else pd.DataFrame(columns=POSTHOC_COLUMNS),
         "models": pd.concat(models, ignore_index=True) if models else pd.DataFrame(columns=MODEL_COLUMNS),
         "paired": paired_rows({v.id: v for v in variables}, instrument, params),
+        "weights": weights_table,
     }

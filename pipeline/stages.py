@@ -67,7 +67,12 @@ def run_analyze(wave: Wave, params: dict[str, Any]) -> list[str]:
         write_csv(table, wave.out_dir / "tables" / f"{name}.csv")
     tests = tables["tests"]
     significant = int((tests["q_value"] < 0.05).sum()) if len(tests) else 0
-    return [f"{len(tables)} tables; {len(tests)} tests, {significant} with q < 0.05"]
+    lines = [f"{len(tables)} tables; {len(tests)} tests, {significant} with q < 0.05"]
+    if params["analyze"].get("weights"):
+        from pipeline.weighted import summary
+
+        lines.append(summary(tables["weights"]))
+    return lines
 
 
 def run_figures(wave: Wave, params: dict[str, Any]) -> list[str]:
@@ -84,7 +89,7 @@ def run_report(wave: Wave, params: dict[str, Any]) -> list[str]:
     return report(wave, params)
 
 
-TABLES = ("distributions", "topbox", "means", "tests", "posthoc", "models", "paired")
+TABLES = ("distributions", "topbox", "means", "tests", "posthoc", "models", "paired", "weights")
 FIGURE_TABLES = ("distributions", "topbox", "means", "tests")
 WAVE = "surveys/{survey}/{wave}"
 OUT = "outputs/{survey}/{wave}"
@@ -101,7 +106,7 @@ STAGES: tuple[Stage, ...] = (
         name="analyze",
         run=run_analyze,
         deps=("surveys/{survey}/instrument.yaml", f"{OUT}/clean.parquet", "pipeline/analyze.py",
-              "pipeline/breakdowns.py", "pipeline/stats"),
+              "pipeline/breakdowns.py", "pipeline/weighted.py", "pipeline/stats"),
         outs=tuple(f"{OUT}/tables/{name}.csv" for name in TABLES),
         params=("analyze",),
     ),

@@ -83,3 +83,14 @@ def test_two_worker_processes_give_the_same_tables(wave):
     parallel = analyze(clean, instrument, {**PARAMS, "workers": 2})
     for name, table in tables.items():
         pd.testing.assert_frame_equal(parallel[name], table)
+
+
+def test_weighted_analysis_hits_the_raking_targets(wave):
+    instrument, clean, _ = wave
+    params = {**PARAMS, "weights": {"targets": {"un_group": "equal"}}}
+    tables = analyze(clean, instrument, params)
+    d = tables["distributions"]
+    groups = d[(d.question == "un_group") & (d.breakdown == "all") & (d.level != "Unknown")]
+    np.testing.assert_allclose(groups["pct"], 20.0, rtol=1e-6)
+    assert tables["weights"]["converged"].all() and len(tables["posthoc"]) == 0
+    assert set(tables["tests"]["test"]) <= {"design-wilcoxon", "design-kruskal-wallis", "rao-scott-f", "design-z"}
