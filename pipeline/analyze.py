@@ -57,6 +57,7 @@ class Variable:
     topbox: tuple[int, ...] = ()
     topbox_label: str = ""
     selected: np.ndarray | None = None
+    choices: tuple[str, ...] = ()
 
 
 def _status_codes(clean: pd.DataFrame, column: str) -> np.ndarray:
@@ -79,7 +80,7 @@ def outcome_variables(clean: pd.DataFrame, instrument: Instrument) -> list[Varia
                                         for level in q.scale.levels])
             status = _status_codes(clean, f"{q.id}__status")
             variables.append(Variable(q.id, q.group or "", False, q.scale.labels, np.where(status == 0, 0, -1),
-                                      status, selected=selected))
+                                      status, selected=selected, choices=tuple(str(c) for c in q.scale.codes)))
     for d in instrument.derived:
         if not d.values():
             continue
@@ -87,6 +88,26 @@ def outcome_variables(clean: pd.DataFrame, instrument: Instrument) -> list[Varia
         codes = values.codes.astype(np.int64)
         status = np.where(codes >= 0, 0, STATUSES.index("blank"))
         variables.append(Variable(d.id, "derived", False, tuple(d.values()), codes, status))
+    return variables
+
+
+def tag_variables(clean: pd.DataFrame, instrument: Instrument, coded: dict) -> list[Variable]:
+    """The tags of each coded free-text question as a multi-select outcome `<question>_tags`: choices are
+    the codebook's tags, valid answers the meaningful ones (pipeline.text)."""
+    from pipeline.text import as_multiselect
+
+    variables = []
+    for question, result in coded.items():
+        prefix = f"{question}_tags"
+        tags = clean[["row"]].merge(as_multiselect(result, prefix), on="row", how="left")
+        ids = list(result.tags.columns)
+        selected = tags[[f"{prefix}__{t}" for t in ids]].fillna(False).to_numpy(dtype=bool)
+        valid = tags[f"{prefix}__status"].eq("valid").to_numpy()
+        status = np.where(valid, 0, STATUSES.index("blank"))
+        labels = tuple(result.keywords.set_index("tag").loc[ids, "label"])
+        group = instrument.question(question).group or ""
+        variables.append(Variable(prefix, group, False, labels, np.where(valid, 0, -1), status,
+                                  selected=selected, choices=tuple(ids)))
     return variables
 
 
@@ -198,9 +219,9 @@ def test_rows(variable: Variable, split: Split, params: dict, seed: int) -> list
     """Rows of tests.csv for one variable and split: a rank test (ordinal), a test of independence of the
     whole distribution (nominal; ordinal too with `ordinal_distribution_tests`), and for two groups with a
     top box the difference in top-box shares."""
-    table, n = level_table(variable, split)
     if variable.selected is not None:
-        return []
+        return choice_test_rows(variable, split, params, seed)
+    table, n = level_table(variable, split)
     keep = n >= params["min_group_size"]
     if keep.sum() < 2:
         return []
@@ -234,6 +255,33 @@ def test_rows(variable: Variable, split: Split, params: dict, seed: int) -> list
                      "effect_measure": "difference in top-box share (percentage points)",
                      "ci_low": diff.ci_low, "ci_high": diff.ci_high,
                      "note": "; ".join(filter(None, [note, diff.note, f"{diff.ci_method} interval"]))})
+    return rows
+
+
+def choice_test_rows(variable: Variable, split: Split, params: dict, seed: int) -> list[dict]:
+    """Rows of tests.csv for a multi-select outcome: for each choice, whether the share selecting it differs
+    between groups (test of independence of group × selected/not among valid answers; `question` is
+    `<variable>:<choice>`)."""
+    table, n = level_table(variable, split)
+    keep = n >= params["min_group_size"]
+    if keep.sum() < 2:
+        return []
+    labels = [split.labels[g] for g in np.flatnonzero(keep)]
+    note = _group_note(split, n, keep, params["min_group_size"])
+    rows = []
+    for j, choice in enumerate(variable.choices):
+        selected = table[keep, j]
+        if selected.sum() == 0:
+            continue
+        pair = np.column_stack([selected, n[keep] - selected])
+        result = independence_test(pair, seed=seed, n_sim=params["monte_carlo_tables"])
+        rows.append({"question": f"{variable.id}:{choice}", "breakdown": split.breakdown, "test": result.method,
+                     "statistic": result.statistic, "df": result.df, "p_value": result.p_value,
+                     "family": f"{variable.group}/{split.parent}/choice", "effect_size": result.effect_size,
+                     "effect_measure": result.effect_measure, "ci_low": np.nan, "ci_high": np.nan,
+                     "n": int(n[keep].sum()), "groups": " | ".join(labels),
+                     "group_a": labels[0] if len(labels) == 2 else "", "group_b": labels[1] if len(labels) == 2 else "",
+                     "note": "; ".join(filter(None, [note, result.note]))})
     return rows
 
 
@@ -399,18 +447,20 @@ def _run(jobs: list, function, workers: int) -> list:
         return list(pool.map(function, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
 
 
-def analyze(clean: pd.DataFrame, instrument: Instrument, params: dict) -> dict[str, pd.DataFrame]:
+def analyze(clean: pd.DataFrame, instrument: Instrument, params: dict,
+            coded: dict | None = None) -> dict[str, pd.DataFrame]:
     """All tables of the analyze stage, keyed by file stem (distributions, topbox, means, tests, posthoc, models,
     paired, weights).
 
-    `params` is the `analyze` group of params.yaml. q-values are Benjamini–Hochberg (or Holm, per
+    `params` is the `analyze` group of params.yaml; `coded` the coded free-text questions
+    (pipeline.text.code_all), whose tags are described and tested like multi-select choices. q-values are Benjamini–Hochberg (or Holm, per
     `multiplicity`) within each family: one question group × one breakdown × one kind of test. The work is
     spread over `workers` processes (default: the machine's cores).
     """
     from pipeline import weighted
 
     global _WORK
-    variables = outcome_variables(clean, instrument)
+    variables = outcome_variables(clean, instrument) + tag_variables(clean, instrument, coded or {})
     _WORK = _Work(clean, instrument, params, variables, all_splits(clean, instrument))
     weights_table = pd.DataFrame(columns=weighted.WEIGHTS_COLUMNS)
     if params.get("weights"):

@@ -40,8 +40,12 @@ def run_ingest(wave: Wave, params: dict[str, Any]) -> list[str]:
     from pipeline.instrument import load
     from pipeline.outputs import write_csv, write_parquet, write_text
 
+    from pipeline.text import load_codebooks, load_redaction_list
+
     instrument = load(wave.instrument_path)
-    result = ingest(read_export(wave.export_path), instrument)
+    redaction = load_redaction_list(wave.survey_dir / "redaction.yaml")
+    codebooks = load_codebooks(wave.survey_dir / "codebooks", instrument)
+    result = ingest(read_export(wave.export_path), instrument, redaction, codebooks)
     out = wave.out_dir
     metadata = {"pulse.survey": wave.survey, "pulse.wave": wave.wave,
                 "pulse.synthetic": "SYNTHETIC EXAMPLE DATA" if wave.synthetic else "no"}
@@ -60,9 +64,16 @@ def run_analyze(wave: Wave, params: dict[str, Any]) -> list[str]:
     from pipeline.instrument import load
     from pipeline.outputs import write_csv
 
+    from pipeline.text import agreement_table, code_all, decisions_table, keywords_table, load_codebooks, read_coding
+
     instrument = load(wave.instrument_path)
     clean = pd.read_parquet(wave.out_dir / "clean.parquet")
-    tables = analyze(clean, instrument, params["analyze"])
+    coding_path = wave.wave_dir / "coding.csv"
+    coded = code_all(clean, load_codebooks(wave.survey_dir / "codebooks", instrument), read_coding(coding_path),
+                     coding_path)
+    tables = analyze(clean, instrument, params["analyze"], coded)
+    tables.update(keywords=keywords_table(coded), coding_decisions=decisions_table(coded),
+                  coding_agreement=agreement_table(coded))
     for name, table in tables.items():
         write_csv(table, wave.out_dir / "tables" / f"{name}.csv")
     tests = tables["tests"]
@@ -89,7 +100,8 @@ def run_report(wave: Wave, params: dict[str, Any]) -> list[str]:
     return report(wave, params)
 
 
-TABLES = ("distributions", "topbox", "means", "tests", "posthoc", "models", "paired", "weights")
+TABLES = ("distributions", "topbox", "means", "tests", "posthoc", "models", "paired", "weights", "keywords",
+          "coding_decisions", "coding_agreement")
 FIGURE_TABLES = ("distributions", "topbox", "means", "tests")
 WAVE = "surveys/{survey}/{wave}"
 OUT = "outputs/{survey}/{wave}"
@@ -98,14 +110,16 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         name="ingest",
         run=run_ingest,
-        deps=("surveys/{survey}/instrument.yaml", WAVE, "pipeline/ingest", "pipeline/instrument.py",
-              "pipeline/countries.py", "pipeline/data"),
+        deps=("surveys/{survey}/instrument.yaml", "surveys/{survey}/redaction.yaml", "surveys/{survey}/codebooks",
+              WAVE, "pipeline/ingest", "pipeline/instrument.py", "pipeline/countries.py", "pipeline/data",
+              "pipeline/text"),
         outs=(f"{OUT}/DATA-STATUS.txt", f"{OUT}/clean.parquet", f"{OUT}/ledger.csv", f"{OUT}/recodes.csv"),
     ),
     Stage(
         name="analyze",
         run=run_analyze,
-        deps=("surveys/{survey}/instrument.yaml", f"{OUT}/clean.parquet", "pipeline/analyze.py",
+        deps=("surveys/{survey}/instrument.yaml", "surveys/{survey}/codebooks", WAVE, f"{OUT}/clean.parquet",
+              "pipeline/analyze.py", "pipeline/text",
               "pipeline/breakdowns.py", "pipeline/weighted.py", "pipeline/stats"),
         outs=tuple(f"{OUT}/tables/{name}.csv" for name in TABLES),
         params=("analyze",),

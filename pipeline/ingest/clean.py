@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from pipeline.errors import PulseError
@@ -67,8 +68,44 @@ def _problem_lines(export: Export, kept_rows: pd.Series, problems: list) -> list
     return lines
 
 
-def ingest(export: Export, instrument: Instrument) -> Ingested:
-    """Screen, recode and derive. Raises PulseError (one line per cell) if an answer cannot be read."""
+def redact_text(clean: pd.DataFrame, instrument: Instrument, redaction, recodes: list[dict],
+                flags: dict[int, list[str]]) -> None:
+    """Replace personal data in every free-text answer by placeholders (pipeline.text.redact), in place;
+    count each kind per question in the recodes (never the redacted text) and flag each row."""
+    from pipeline.text import redact_answers
+
+    if redaction.phone_region and redaction.phone_region not in clean.columns:
+        raise PulseError(f"{redaction.path}: phone_region: {redaction.phone_region!r} is not a variable of the "
+                         f"clean data; name the derived variable holding the country of residence")
+    regions = clean[redaction.phone_region] if redaction.phone_region else None
+    for question in instrument.questions_of("text"):
+        values, per_answer = redact_answers(clean[question.id], regions, redaction.flat)
+        clean[question.id] = values.astype(object).where(values.notna(), None)
+        for kind in per_answer.columns:
+            if per_answer[kind].sum():
+                recodes.append(dict(question=question.id, rule=f"redacted_{kind}", value_exported="",
+                                    value_used=f"[{kind}]", count=int(per_answer[kind].sum())))
+        hit = per_answer.sum(axis=1).to_numpy() > 0
+        for position in np.flatnonzero(hit):
+            kinds = "+".join(k for k in per_answer.columns if per_answer[k].iloc[position])
+            flags.setdefault(int(clean["row"].iloc[position]), []).append(f"redacted:{question.id}={kinds}")
+
+
+def count_non_answers(clean: pd.DataFrame, codebooks: dict, recodes: list[dict]) -> None:
+    """Count, per free-text question with a codebook, each non-answer ("n/a", "none", "-", …) as written."""
+    from pipeline.text import count
+
+    for question, codebook in codebooks.items():
+        counts = count(clean[question], codebook.meaningful)
+        for value, n in counts.non_answer_values.items():
+            recodes.append(dict(question=question, rule="non_answer", value_exported=value,
+                                value_used="not a meaningful answer", count=int(n)))
+
+
+def ingest(export: Export, instrument: Instrument, redaction=None, codebooks: dict | None = None) -> Ingested:
+    """Screen, recode and derive; with a redaction list (pipeline.text.RedactionList), replace personal data
+    in free text; with codebooks, count non-answers. Raises PulseError (one line per cell) if an answer
+    cannot be read."""
     check_columns(export, instrument)
     if export.frame.empty:
         raise PulseError(f"{export.path}: the export has column names but no response rows; export the responses again")
@@ -85,6 +122,10 @@ def ingest(export: Export, instrument: Instrument) -> Ingested:
     flags: dict[int, list[str]] = {}
     for position, flag in recoded.flags:
         flags.setdefault(int(kept_rows.iloc[position]), []).append(flag)
+    if redaction is not None:
+        redact_text(clean, instrument, redaction, recoded.recodes, flags)
+    if codebooks:
+        count_non_answers(clean, codebooks, recoded.recodes)
     ledger["flags"] = ledger["row"].map(lambda r: ";".join(flags.get(r, []))).astype(object)
     recodes = pd.DataFrame(recoded.recodes, columns=RECODE_COLUMNS)
     recodes = recodes.sort_values(["question", "rule", "value_exported"], kind="stable").reset_index(drop=True)

@@ -117,3 +117,13 @@ def test_outputs_of_the_synthetic_wave_say_so(bundled):
     assert (bundled.out / "DATA-STATUS.txt").read_text().startswith("SYNTHETIC EXAMPLE DATA")
     metadata = pq.read_schema(bundled.out / "clean.parquet").metadata
     assert metadata[b"pulse.synthetic"] == b"SYNTHETIC EXAMPLE DATA"
+
+
+def test_groups_of_concern_keywords_reproduce_the_annex(bundled):
+    keywords = bundled.table("keywords").set_index(["question", "tag"])
+    assert keywords.loc[("groups_of_concern", "global_south"), "mentions"] == 46
+    assert keywords.loc[("groups_of_concern", "marginalised"), "mentions"] == 43
+    assert (keywords.xs("groups_of_concern")["meaningful_answers"] == 188).all()
+    tests = bundled.table("tests")
+    by_gender = tests[(tests.question == "groups_of_concern_tags:global_south") & (tests.breakdown == "gender")]
+    assert len(by_gender) == 1 and by_gender.n.iloc[0] <= 188
