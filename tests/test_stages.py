@@ -44,3 +44,9 @@ def test_params_file_lists_every_bundled_wave():
     bundled = {(p.parent.parent.name, p.parent.name) for p in REPO.glob("surveys/*/*/wave.yaml")}
     assert listed == bundled
     assert set(params) <= set(DEFAULTS)
+
+
+def test_dvc_yaml_is_the_generated_text():
+    from pipeline.stages import dvc_yaml
+
+    assert (REPO / "dvc.yaml").read_text() == dvc_yaml(), "run: python -m pipeline.stages > dvc.yaml"
