@@ -34,9 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (("ingest", "read, screen, recode and derive one wave"),
                        ("analyze", "write the tidy tables of one ingested wave"),
                        ("figures", "draw the figures of one analysed wave from its tables"),
-                       ("report", "write report.html and report.pdf of one wave")):
+                       ("report", "write report.html and report.pdf of one wave"),
+                       ("manifest", "hash every input and output of one wave into manifest.json")):
         command = commands.add_parser(name, parents=[common], help=text)
         command.add_argument("wave", help="wave folder, e.g. surveys/risk-pulse/2024-05")
+    verify = commands.add_parser("verify", parents=[common],
+                                 help="re-run a wave in a temporary folder and compare every file with its manifest")
+    verify.add_argument("output", help="a wave's output folder, e.g. outputs/risk-pulse/2024-05")
     validate = commands.add_parser("validate", parents=[common], help="check an instrument.yaml")
     validate.add_argument("instrument", type=Path)
     synth = commands.add_parser("synth", parents=[common], help="write a synthetic example export for a wave")
@@ -52,7 +56,7 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
-def run_stages(names: list[str], waves, params) -> None:
+def run_stages(names: list[str], waves, params, quiet: bool = False) -> None:
     from pipeline.stages import stage
 
     total = len(names) * len(waves)
@@ -62,6 +66,8 @@ def run_stages(names: list[str], waves, params) -> None:
             step += 1
             started = time.perf_counter()
             lines = stage(name).run(wave, params)
+            if quiet:
+                continue
             _say(f"[{step}/{total}] {name:<8} {wave.key}: {lines[0] if lines else 'done'} "
                  f"({time.perf_counter() - started:.1f} s)")
             for line in lines[1:]:
@@ -85,6 +91,25 @@ def command_stage(args, root: Path) -> None:
     run_stages([args.command], [wave_from_dir(args.wave, root)], load_params(root))
 
 
+def command_verify(args, root: Path) -> int:
+    from pipeline.manifest import verify
+    from pipeline.params import load_params
+    from pipeline.project import Wave
+    from pipeline.stages import STAGES
+
+    folder = Path(args.output).resolve()
+    wave = Wave(root.resolve(), folder.parent.name, folder.name)
+    if not wave.wave_dir.is_dir():
+        raise PulseError(f"{args.output}: not an output folder of a wave under {root / 'surveys'}; "
+                         f"pass outputs/<survey>/<wave> and --root with the project folder")
+    names = [s.name for s in STAGES]
+    lines = verify(wave, lambda copy: run_stages(names, [copy], load_params(copy.root), quiet=True))
+    for line in lines:
+        print(line)
+    _say(f"{args.output}: {'byte-identical re-run' if not lines else f'{len(lines)} file(s) differ'}")
+    return 0 if not lines else 1
+
+
 def command_validate(args, root: Path) -> None:
     from pipeline.instrument import load
 
@@ -105,7 +130,8 @@ def command_synth(args, root: Path) -> None:
     _say(f"{out}: {len(frame)} rows of SYNTHETIC EXAMPLE DATA")
 
 
-COMMANDS = {"run": command_run, "ingest": command_stage, "analyze": command_stage, "figures": command_stage, "report": command_stage, "validate": command_validate, "synth": command_synth}
+COMMANDS = {"run": command_run, "ingest": command_stage, "analyze": command_stage, "figures": command_stage, "report": command_stage,
+            "manifest": command_stage, "verify": command_verify, "validate": command_validate, "synth": command_synth}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,14 +139,14 @@ def main(argv: list[str] | None = None) -> int:
     debug = getattr(args, "debug", False)
     root = Path(getattr(args, "root", Path.cwd()))
     try:
-        COMMANDS[args.command](args, root)
+        code = COMMANDS[args.command](args, root)
     except PulseError as error:
         if debug:
             raise
         for line in error.messages:
             print(f"error: {line}", file=sys.stderr)
         return EXIT_USER_ERROR
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":

@@ -100,6 +100,13 @@ def run_report(wave: Wave, params: dict[str, Any]) -> list[str]:
     return report(wave, params)
 
 
+def run_manifest(wave: Wave, params: dict[str, Any]) -> list[str]:
+    """Hash every input and output of the wave into manifest.json, with parameters and software versions."""
+    from pipeline.manifest import write_manifest
+
+    return write_manifest(wave, params)
+
+
 TABLES = ("distributions", "topbox", "means", "tests", "posthoc", "models", "paired", "weights", "keywords",
           "coding_decisions", "coding_agreement")
 FIGURE_TABLES = ("distributions", "topbox", "means", "tests", "models", "paired", "keywords", "coding_agreement")
@@ -139,6 +146,15 @@ STAGES: tuple[Stage, ...] = (
               f"{OUT}/ledger.csv", f"{OUT}/recodes.csv", "templates", "pipeline/report.py", "pipeline/format.py",
               "pipeline/figures", "pipeline/data/countries_meta.json"),
         outs=(f"{OUT}/report.html", f"{OUT}/report.pdf"),
+        params=("analyze", "report"),
+    ),
+    Stage(
+        name="manifest",
+        run=run_manifest,
+        deps=("surveys/{survey}/instrument.yaml", WAVE, f"{OUT}/report.html", f"{OUT}/report.pdf",
+              f"{OUT}/figures", f"{OUT}/clean.parquet", *(f"{OUT}/tables/{name}.csv" for name in TABLES),
+              "pipeline/manifest.py"),
+        outs=(f"{OUT}/manifest.json",),
         params=("analyze", "report"),
     ),
 )
