@@ -29,9 +29,10 @@ class Run:
 
 @pytest.fixture(scope="session")
 def bundled(tmp_path_factory) -> Run:
-    """`pulse run` over every bundled wave, in a temporary copy of the project folder."""
+    """`pulse run` over every bundled Risk Pulse wave, in a temporary copy of the project folder (the
+    Opportunity Scan has its own end-to-end test)."""
     root = tmp_path_factory.mktemp("project")
-    shutil.copytree(REPO / "surveys", root / "surveys")
+    shutil.copytree(REPO / "surveys" / "risk-pulse", root / "surveys" / "risk-pulse")
     shutil.copy(REPO / "params.yaml", root / "params.yaml")
     assert main(["--root", str(root), "run"]) == 0
     return Run(root, "risk-pulse", "2024-05")
