@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("waves", nargs="*", help="wave folders, e.g. surveys/risk-pulse/2024-05")
     for name, text in (("ingest", "read, screen, recode and derive one wave"),
                        ("analyze", "write the tidy tables of one ingested wave"),
+                       ("trends", "compare one wave with the wave fielded before it"),
                        ("figures", "draw the figures of one analysed wave from its tables"),
                        ("report", "write report.html and report.pdf of one wave"),
                        ("manifest", "hash every input and output of one wave into manifest.json")):
@@ -49,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--n", type=int, default=None, help="number of kept respondents (default: the spec's)")
     synth.add_argument("--seed", type=int, default=None, help="random seed (default: the spec's)")
     synth.add_argument("--out", type=Path, default=None, help="write here instead of the wave's export file")
+    new_wave = commands.add_parser("new-wave", parents=[common],
+                                   help="add a wave: create its folder, copy the export in, check it, list it in params.yaml")
+    new_wave.add_argument("survey", help="survey folder name under surveys/, e.g. risk-pulse")
+    new_wave.add_argument("wave", help="wave name, e.g. 2025-02")
+    new_wave.add_argument("--from", dest="export", type=Path, required=True, help="the survey tool's export")
+    new_wave.add_argument("--replace", action="store_true", help="write the export and wave.yaml of an existing wave again")
     return parser
 
 
@@ -110,6 +117,17 @@ def command_verify(args, root: Path) -> int:
     return 0 if not lines else 1
 
 
+def command_new_wave(args, root: Path) -> None:
+    from pipeline.newwave import create_wave
+
+    problems = create_wave(root, args.survey, args.wave, args.export, replace=args.replace, previous=True)
+    folder = root / "surveys" / args.survey / args.wave
+    _say(f"{folder}: wave folder with wave.yaml and the export; listed in {root / 'params.yaml'}")
+    if problems:
+        raise PulseError(problems)
+    _say(f"{args.export}: matches the instrument; run `pulse run {folder}` or `dvc repro`")
+
+
 def command_validate(args, root: Path) -> None:
     from pipeline.instrument import load
 
@@ -124,13 +142,13 @@ def command_synth(args, root: Path) -> None:
 
     survey_dir = root / "surveys" / args.survey
     spec = synth.load_spec(survey_dir / "synth.yaml")
-    frame = synth.generate(read_yaml(survey_dir / "instrument.yaml"), spec, n=args.n, seed=args.seed)
+    frame = synth.generate(read_yaml(survey_dir / "instrument.yaml"), spec, n=args.n, seed=args.seed, wave=args.wave)
     out = args.out or survey_dir / args.wave / "responses.csv"
     synth.write_export(frame, out)
     _say(f"{out}: {len(frame)} rows of SYNTHETIC EXAMPLE DATA")
 
 
-COMMANDS = {"run": command_run, "ingest": command_stage, "analyze": command_stage, "figures": command_stage, "report": command_stage,
+COMMANDS = {"run": command_run, "ingest": command_stage, "analyze": command_stage, "trends": command_stage, "new-wave": command_new_wave, "figures": command_stage, "report": command_stage,
             "manifest": command_stage, "verify": command_verify, "validate": command_validate, "synth": command_synth}
 
 

@@ -26,6 +26,12 @@ DEFAULTS: dict[str, Any] = {
         "weights": None,
         "workers": 0,
     },
+    "trends": {
+        "breakdowns": ["weog", "gender"],
+        "overlap": "all",
+        "mcnemar_correct": True,
+        "questions": None,
+    },
     "report": {
         "alpha": 0.05,
         "dpi": 200,

@@ -56,6 +56,19 @@ class Wave:
         return bool(self.meta.get("synthetic", False))
 
 
+def survey_waves(wave: Wave) -> list[Wave]:
+    """The waves of `wave`'s survey in fielding order (wave.yaml `fielded.start`, then folder name)."""
+    waves = [Wave(wave.root, wave.survey, meta.parent.name) for meta in wave.survey_dir.glob("*/wave.yaml")]
+    return sorted(waves, key=lambda w: (str((w.meta.get("fielded") or {}).get("start", "")), w.wave))
+
+
+def previous_wave(wave: Wave) -> Wave:
+    """The wave fielded before `wave` in its survey, or `wave` itself for the first."""
+    waves = survey_waves(wave)
+    position = [w.wave for w in waves].index(wave.wave)
+    return waves[position - 1] if position else wave
+
+
 def find_waves(root: Path) -> list[Wave]:
     """Every wave under `root/surveys` (a folder with a wave.yaml under a folder with an instrument.yaml)."""
     surveys = root / "surveys"

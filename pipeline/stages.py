@@ -6,6 +6,7 @@ exactly the files its `outs` name (paths relative to the project root, with {sur
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -21,7 +22,12 @@ class Stage:
     params: tuple[str, ...] = ()
 
     def paths(self, wave: Wave, templates: tuple[str, ...]) -> list[str]:
-        return [t.format(survey=wave.survey, wave=wave.wave) for t in templates]
+        from pipeline.project import previous_wave
+
+        return [t.format(survey=wave.survey, wave=wave.wave, previous=previous_wave(wave).wave) for t in templates]
+
+
+SYNTHETIC_SALT = "pulse-synthetic-example"
 
 
 def data_status(wave: Wave) -> str:
@@ -45,7 +51,8 @@ def run_ingest(wave: Wave, params: dict[str, Any]) -> list[str]:
     instrument = load(wave.instrument_path)
     redaction = load_redaction_list(wave.survey_dir / "redaction.yaml")
     codebooks = load_codebooks(wave.survey_dir / "codebooks", instrument)
-    result = ingest(read_export(wave.export_path), instrument, redaction, codebooks)
+    salt = os.environ.get("PULSE_PANEL_SALT") or (SYNTHETIC_SALT if wave.synthetic else None)
+    result = ingest(read_export(wave.export_path), instrument, redaction, codebooks, salt)
     out = wave.out_dir
     metadata = {"pulse.survey": wave.survey, "pulse.wave": wave.wave,
                 "pulse.synthetic": "SYNTHETIC EXAMPLE DATA" if wave.synthetic else "no"}
@@ -53,7 +60,11 @@ def run_ingest(wave: Wave, params: dict[str, Any]) -> list[str]:
     write_parquet(result.clean, out / "clean.parquet", metadata)
     write_csv(result.ledger, out / "ledger.csv")
     write_csv(result.recodes, out / "recodes.csv")
-    return [result.summary, *(f"warning: {w}" for w in result.warnings)]
+    lines = [result.summary, *(f"warning: {w}" for w in result.warnings)]
+    if not salt and instrument.export.get("duplicate_key"):
+        lines.append("warning: PULSE_PANEL_SALT is not set: respondents are not linked across waves "
+                     "(no paired trend tests)")
+    return lines
 
 
 def run_analyze(wave: Wave, params: dict[str, Any]) -> list[str]:
@@ -84,6 +95,32 @@ def run_analyze(wave: Wave, params: dict[str, Any]) -> list[str]:
 
         lines.append(summary(tables["weights"]))
     return lines
+
+
+def run_trends(wave: Wave, params: dict[str, Any]) -> list[str]:
+    """Compare the wave with the one fielded before it: tables/trends.csv and tables/trend_tests.csv."""
+    import pandas as pd
+
+    from pipeline.errors import PulseError
+    from pipeline.instrument import load
+    from pipeline.outputs import write_csv
+    from pipeline.project import previous_wave
+    from pipeline.trends import trends
+
+    waves = list(dict.fromkeys([previous_wave(wave), wave]))
+    frames = {}
+    for w in waves:
+        path = w.out_dir / "clean.parquet"
+        if not path.exists():
+            raise PulseError(f"{path}: missing; ingest the previous wave first (pulse ingest {w.wave_dir})")
+        frames[w.wave] = pd.read_parquet(path)
+    tables = trends(frames, load(wave.instrument_path), {**params["analyze"], **params["trends"]})
+    for name, table in tables.items():
+        write_csv(table, wave.out_dir / "tables" / f"{name}.csv")
+    tests = tables["trend_tests"]
+    changed = int((tests["q_value"] < params["report"]["alpha"]).sum()) if len(tests) else 0
+    since = f"since {waves[0].wave}" if len(waves) == 2 else "(first wave: nothing to compare)"
+    return [f"{len(tests)} wave-over-wave tests {since}, {changed} with q < {params['report']['alpha']}"]
 
 
 def run_figures(wave: Wave, params: dict[str, Any]) -> list[str]:
@@ -132,6 +169,14 @@ STAGES: tuple[Stage, ...] = (
         params=("analyze",),
     ),
     Stage(
+        name="trends",
+        run=run_trends,
+        deps=("surveys/{survey}/instrument.yaml", "outputs/{survey}/{previous}/clean.parquet",
+              f"{OUT}/clean.parquet", "pipeline/trends.py", "pipeline/breakdowns.py", "pipeline/stats"),
+        outs=(f"{OUT}/tables/trends.csv", f"{OUT}/tables/trend_tests.csv"),
+        params=("analyze", "trends", "report"),
+    ),
+    Stage(
         name="figures",
         run=run_figures,
         deps=("surveys/{survey}/instrument.yaml", "surveys/{survey}/report.yaml", f"{WAVE}/wave.yaml",
@@ -153,6 +198,7 @@ STAGES: tuple[Stage, ...] = (
         run=run_manifest,
         deps=("surveys/{survey}/instrument.yaml", WAVE, f"{OUT}/report.html", f"{OUT}/report.pdf",
               f"{OUT}/figures", f"{OUT}/clean.parquet", *(f"{OUT}/tables/{name}.csv" for name in TABLES),
+              f"{OUT}/tables/trends.csv", f"{OUT}/tables/trend_tests.csv",
               "pipeline/manifest.py"),
         outs=(f"{OUT}/manifest.json",),
         params=("analyze", "report"),
@@ -168,7 +214,8 @@ def dvc_yaml() -> str:
     """The text of dvc.yaml for the registry: one `foreach` stage over the `waves` of params.yaml per
     registered stage, outputs uncached (they are rebuilt, not stored). `python -m pipeline.stages > dvc.yaml`."""
     def dvc(template: str) -> str:
-        return template.replace("{survey}", "${item.survey}").replace("{wave}", "${item.wave}")
+        return (template.replace("{survey}", "${item.survey}").replace("{wave}", "${item.wave}")
+                .replace("{previous}", "${item.previous}"))
 
     lines = ["# Generated by `python -m pipeline.stages > dvc.yaml` from pipeline/stages.py: the stages `pulse run` runs.",
              "stages:"]

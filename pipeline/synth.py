@@ -27,6 +27,17 @@ residence), the attribute is then drawn after the countries; an item's `latent` 
 `{latent: loading, ...}` (several latents, e.g. a general and a domain factor shared by paired
 items, which correlates them); multi-select items take `selected: {choice: share}`.
 
+Several waves of one survey (`waves:` in the spec, keyed by wave name): each entry overrides parts of the
+spec (`seed`, `n`, `export`, `attributes`, `items`, `texts`; mappings are merged key by key, an item's
+settings with the base item's), shifts named ordinal items (`drift: {item: d}`: the item's valid-answer
+shares moved by d standard deviations on a normal scale, positive towards the top level), and may bring
+back respondents of an earlier wave (`panel: {from: WAVE, share: s}`: a share s of this wave's kept
+respondents are kept respondents of WAVE, drawn at random, with the same invitation token, demographic
+answers and latent scores, so their ratings correlate across waves). `sampling: true` replaces each
+ordinal item's shares by those of a random sample of n answers drawn from them, so that a later wave's
+unchanged items differ from the spec by sampling noise rather than reproduce it exactly. A wave not
+listed, or `wave=None`, is the spec itself.
+
 Everything is vectorised (a 1,000,000-respondent wave takes seconds) and deterministic across
 runs and platforms: a single `numpy.random.Generator` (PCG64) consumed in a fixed order, no
 set or hash ordering, no transcendental functions on the random stream.
@@ -44,7 +55,7 @@ import yaml
 
 from pipeline.errors import PulseError
 
-__all__ = ["generate", "load_spec", "write_export"]
+__all__ = ["generate", "load_spec", "wave_spec", "write_export"]
 
 _ALPHANUM = np.frombuffer(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", dtype="S1")
 _TOKEN_CHARS = np.frombuffer(b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZ", dtype="S1")
@@ -74,17 +85,90 @@ def load_spec(path: str | Path) -> dict:
 
 
 def generate(instrument: Mapping[str, Any], spec: Mapping[str, Any], n: int | None = None,
-             seed: int | None = None) -> pd.DataFrame:
+             seed: int | None = None, wave: str | None = None) -> pd.DataFrame:
     """The synthetic export: a frame of strings (None for blank cells), one row per submission.
 
     `n` is the number of respondents the ingest keeps (default: the spec's `n`); `seed`
-    overrides the spec's seed.
+    overrides the spec's seed. `wave` selects an entry of the spec's `waves` (module docstring);
+    the earlier wave a panel comes from is generated with its own `n` and seed.
     """
+    return _generate(instrument, spec, n, seed, wave)[0]
+
+
+class _Kept:
+    """The kept respondents of a generated wave, in generation order: what a returning respondent
+    carries into a later wave (attributes, latent scores, exported demographic answers, token)."""
+
+    def __init__(self, attrs: dict, latents: dict, columns: dict, tokens: np.ndarray):
+        self.attrs, self.latents, self.columns, self.tokens = attrs, latents, columns, tokens
+
+
+def _waves(spec: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return {str(name): entry or {} for name, entry in (spec.get("waves") or {}).items()}
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        nested = isinstance(value, Mapping) and isinstance(merged.get(key), Mapping)
+        merged[key] = _merge(merged[key], value) if nested else value
+    return merged
+
+
+def _drifted(shares: Mapping[Any, float], codes: list[str], shift: float) -> dict[str, float]:
+    """Valid-answer shares moved by `shift` standard deviations on a normal latent scale (positive: towards
+    the last level), rounded to 4 decimals so that the counts do not depend on the platform's last bits."""
+    from scipy.special import ndtr, ndtri
+
+    given = {_key(k): float(v) for k, v in shares.items()}
+    p = np.array([given.get(c, 0.0) for c in codes])
+    cumulative = np.clip(np.cumsum(p / p.sum())[:-1], 0.0, 1.0)
+    moved = ndtr(ndtri(cumulative) - shift)
+    new = np.diff(np.concatenate([[0.0], moved, [1.0]]))
+    return {c: float(round(s, 4)) for c, s in zip(codes, new)}
+
+
+def wave_spec(instrument: Mapping[str, Any], spec: Mapping[str, Any], wave: str | None) -> dict:
+    """The spec of one wave: the base spec with the wave's overrides merged in and its drift applied
+    (without `waves`; a wave's `panel` is kept)."""
+    entries = _waves(spec)
+    base = {key: value for key, value in spec.items() if key != "waves"}
+    if wave is None or str(wave) not in entries:
+        return base
+    entry = dict(entries[str(wave)])
+    drift = entry.pop("drift", None) or {}
+    panel = entry.pop("panel", None)
+    merged = _merge(base, entry)
+    inst = _Instrument(instrument)
+    items = dict(merged.get("items", {}))
+    for qid, shift in drift.items():
+        if qid not in items or "shares" not in items[qid]:
+            raise PulseError(f"synth spec: waves.{wave}.drift: {qid!r} is not an item with shares.")
+        items[qid] = {**items[qid], "shares": _drifted(items[qid]["shares"], inst.level_codes(qid), float(shift))}
+    merged["items"] = items
+    if panel:
+        merged["panel"] = panel
+    return merged
+
+
+def _generate(instrument: Mapping[str, Any], spec: Mapping[str, Any], n: int | None, seed: int | None,
+              wave: str | None) -> tuple[pd.DataFrame, _Kept]:
+    previous = None
+    if wave is not None and str(wave) in _waves(spec):
+        panel = _waves(spec)[str(wave)].get("panel")
+        if panel:
+            source = str(panel.get("from"))
+            if source not in _waves(spec) or source == str(wave):
+                raise PulseError(f"synth spec: waves.{wave}.panel.from: {source!r} is not another wave of `waves`.")
+            previous = (_generate(instrument, spec, None, None, source)[1], float(panel.get("share", 0)))
+        spec = wave_spec(instrument, spec, wave)
     n = int(spec["n"] if n is None else n)
     if n < 1:
         raise PulseError("synth: n must be at least 1.")
     rng = np.random.Generator(np.random.PCG64(int(spec["seed"] if seed is None else seed)))
     inst = _Instrument(instrument)
+    if spec.get("sampling"):
+        spec = {**spec, "items": _sampled_items(rng, n, inst, spec.get("items", {}))}
 
     attrs: dict[str, _Attr] = {}
     columns: dict[str, np.ndarray] = {}
@@ -115,8 +199,15 @@ def generate(instrument: Mapping[str, Any], spec: Mapping[str, Any], n: int | No
         raise PulseError(f"synth spec: {', '.join(sorted(deferred))}: quota_by names a country attribute but the "
                          f"spec has no `countries`.")
     draw_attributes([name for name in attr_specs if name in deferred])
+    demographic = list(columns)
+    returning = _returning(rng, n, previous, attrs, columns) if previous else None
 
     latents = _draw_latents(rng, n, spec.get("latents", {}), attrs)
+    if returning is not None:
+        rows, persons = returning
+        for name, values in latents.items():
+            if name in previous[0].latents:
+                values[rows] = previous[0].latents[name][persons]
     items = dict(spec.get("items", {}))
     defaults = items.pop("defaults", {})
     for qid, item_spec in items.items():
@@ -136,7 +227,47 @@ def generate(instrument: Mapping[str, Any], spec: Mapping[str, Any], n: int | No
         else:
             columns[inst.column(qid)] = _scatter(n, rows, _draw_texts(rng, rows.size, text_spec))
 
-    return _assemble(rng, n, inst, spec.get("export", {}), columns)
+    carried = (returning[0], previous[0].tokens[returning[1]]) if returning is not None else None
+    frame, tokens = _assemble(rng, n, inst, spec.get("export", {}), columns, carried)
+    kept = _Kept(attrs, latents, {c: np.asarray(columns[c], dtype=object).copy() for c in demographic}, tokens)
+    return frame, kept
+
+
+def _sampled_items(rng, n: int, inst: "_Instrument", items: Mapping[str, Any]) -> dict:
+    """Items whose `shares` are replaced by the shares of n answers drawn from them (uniforms compared with the
+    cumulative shares: no transcendental function on the random stream)."""
+    out = dict(items)
+    for qid, item in items.items():
+        if qid == "defaults" or "shares" not in item:
+            continue
+        codes = inst.level_codes(qid)
+        given = {_key(k): float(v) for k, v in item["shares"].items()}
+        p = np.array([given.get(c, 0.0) for c in codes])
+        drawn = np.searchsorted(np.cumsum(p / p.sum()), rng.random(n), side="right")
+        counts = np.bincount(np.minimum(drawn, len(codes) - 1), minlength=len(codes))
+        out[qid] = {**item, "shares": {c: int(k) / n for c, k in zip(codes, counts)}}
+    return out
+
+
+def _returning(rng, n: int, previous: tuple[_Kept, float], attrs: dict[str, "_Attr"],
+               columns: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Make a share of this wave's respondents returning respondents of an earlier wave: (rows here, their
+    positions there). Their attributes and exported demographic answers are replaced by the earlier ones."""
+    kept, share = previous
+    m = int(_round_half_up(share * n))
+    if not 0 <= m <= min(n, kept.tokens.size):
+        raise PulseError(f"synth spec: a panel share of {share} needs {m} earlier respondents; there are "
+                         f"{kept.tokens.size}.")
+    persons = np.sort(rng.choice(kept.tokens.size, m, replace=False))
+    rows = np.sort(rng.choice(n, m, replace=False))
+    for name, attr in attrs.items():
+        if name in kept.attrs:
+            attr.take(rows, kept.attrs[name], persons)
+    for column, values in kept.columns.items():
+        if column in columns:
+            columns[column] = np.asarray(columns[column], dtype=object).copy()
+            columns[column][rows] = values[persons]
+    return rows, persons
 
 
 def write_export(frame: pd.DataFrame, path: str | Path) -> None:
@@ -298,6 +429,20 @@ class _Attr:
         self.keys = keys
         self.index = index
         self.selected = selected
+
+    def take(self, rows: np.ndarray, other: "_Attr", positions: np.ndarray) -> None:
+        """Set the respondents at `rows` to the values of `other`'s respondents at `positions` (matched by key)."""
+        for key in other.keys:
+            if key not in self.keys:
+                self.keys.append(key)
+                if self.selected is not None:
+                    self.selected = np.column_stack([self.selected, np.zeros(len(self.selected), dtype=bool)])
+        where = np.array([self.keys.index(k) for k in other.keys], dtype=np.int64)
+        if self.selected is not None:
+            self.selected[rows] = False
+            self.selected[rows[:, None], where[None, :]] = other.selected[positions]
+        else:
+            self.index[rows] = where[other.index[positions]]
 
     def subset(self, rows: np.ndarray) -> "_Attr":
         return _Attr(self.keys, index=None if self.index is None else self.index[rows],
@@ -782,7 +927,9 @@ def _random_strings(rng, m: int, length: int, alphabet: np.ndarray, prefix: str)
     raise PulseError("synth: cannot make unique identifiers; make them longer.")
 
 
-def _assemble(rng, n, inst: _Instrument, espec: Mapping[str, Any], columns: dict[str, np.ndarray]) -> pd.DataFrame:
+def _assemble(rng, n, inst: _Instrument, espec: Mapping[str, Any], columns: dict[str, np.ndarray],
+              carried: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+    """The export frame and the kept respondents' tokens; `carried` = (rows, tokens) of returning respondents."""
     export = inst.export
     id_col = export.get("respondent_id", "ResponseId")
     end_col = export.get("submitted_at", "EndDate")
@@ -820,6 +967,11 @@ def _assemble(rng, n, inst: _Instrument, espec: Mapping[str, Any], columns: dict
                           str(espec.get("response_id", {}).get("prefix", "R_")))
     tokens, _ = _random_strings(rng, total, int(espec.get("token", {}).get("length", 12)), _TOKEN_CHARS,
                              str(espec.get("token", {}).get("prefix", "")))
+    if carried is not None:
+        tokens[carried[0]] = carried[1]
+        if pd.Series(tokens[:n]).duplicated().any():
+            raise PulseError("synth: a new invitation token equals a returning respondent's; change the seed.")
+    kept_tokens = tokens[:n].copy()
     status = np.full(total, espec.get("status", "IP Address"), dtype=object)
     consent = np.full(total, export.get("consent", {}).get("accept", ["I agree"])[0], dtype=object)
 
@@ -864,4 +1016,4 @@ def _assemble(rng, n, inst: _Instrument, espec: Mapping[str, Any], columns: dict
                          np.asarray(admin_values[c], dtype=object)[extra_order]) for c in admin}
     data.update({c: np.insert(np.asarray(columns[c], dtype=object), at, frame[extra_order - n, k])
                  for k, c in enumerate(question_cols)})
-    return pd.DataFrame(data, dtype=object)
+    return pd.DataFrame(data, dtype=object), kept_tokens

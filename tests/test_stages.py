@@ -15,7 +15,8 @@ def dvc_stages():
 
 
 def as_dvc(template: str) -> str:
-    return template.replace("{survey}", "${item.survey}").replace("{wave}", "${item.wave}")
+    return (template.replace("{survey}", "${item.survey}").replace("{wave}", "${item.wave}")
+            .replace("{previous}", "${item.previous}"))
 
 
 def out_path(entry) -> str:
@@ -44,6 +45,15 @@ def test_params_file_lists_every_bundled_wave():
     bundled = {(p.parent.parent.name, p.parent.name) for p in REPO.glob("surveys/*/*/wave.yaml")}
     assert listed == bundled
     assert set(params) <= set(DEFAULTS)
+
+
+def test_each_wave_names_the_wave_fielded_before_it():
+    from pipeline.project import Wave, previous_wave
+
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    for entry in params["waves"].values():
+        wave = Wave(REPO, entry["survey"], str(entry["wave"]))
+        assert str(entry["previous"]) == previous_wave(wave).wave
 
 
 def test_dvc_yaml_is_the_generated_text():

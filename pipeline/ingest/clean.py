@@ -102,10 +102,12 @@ def count_non_answers(clean: pd.DataFrame, codebooks: dict, recodes: list[dict])
                                 value_used="not a meaningful answer", count=int(n)))
 
 
-def ingest(export: Export, instrument: Instrument, redaction=None, codebooks: dict | None = None) -> Ingested:
+def ingest(export: Export, instrument: Instrument, redaction=None, codebooks: dict | None = None,
+           panel_salt: str | None = None) -> Ingested:
     """Screen, recode and derive; with a redaction list (pipeline.text.RedactionList), replace personal data
     in free text; with codebooks, count non-answers. Raises PulseError (one line per cell) if an answer
-    cannot be read."""
+    cannot be read. With `panel_salt`, each respondent gets `panel_id`, a salted hash of the invitation key
+    (`duplicate_key`) that links the same person across waves without storing the key."""
     check_columns(export, instrument)
     if export.frame.empty:
         raise PulseError(f"{export.path}: the export has column names but no response rows; export the responses again")
@@ -118,6 +120,11 @@ def ingest(export: Export, instrument: Instrument, redaction=None, codebooks: di
         raise PulseError(_problem_lines(export, kept_rows, recoded.problems))
     derive(instrument, recoded)
     clean = pd.DataFrame({"row": kept_rows.to_numpy()})
+    key = instrument.export.get("duplicate_key")
+    if panel_salt and key:
+        from pipeline.trends import panel_ids
+
+        clean["panel_id"] = panel_ids(frame[key], panel_salt).to_numpy()
     clean = pd.concat([clean, pd.DataFrame({k: v for k, v in recoded.columns.items()})], axis=1)
     flags: dict[int, list[str]] = {}
     for position, flag in recoded.flags:
