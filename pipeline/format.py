@@ -80,6 +80,14 @@ def statistic(value: float) -> str:
     return number(value, 2)
 
 
+def signed(value: float) -> str:
+    """A difference of mean scores with its sign and two decimals: 0.7222 → "+0.72", −1.3 → "−1.30"."""
+    if _missing(value):
+        return MISSING
+    text = number(abs(value), 2)
+    return text if text == "0.00" else f"{'+' if value > 0 else '−'}{text}"
+
+
 def n_label(label: str, n: float) -> str:
     """A group label with its size: ("Women", 142) → "Women (n=142)"."""
     return f"{label} (n={count(n)})"

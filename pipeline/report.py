@@ -58,10 +58,12 @@ TESTS = {
     "monte-carlo": "Monte Carlo exact test of independence (tables with small expected counts)",
     "two-proportion-z": "two-proportion z-test of top-box shares, with a Newcombe interval for the difference",
 }
-SHORT_TESTS = {"mann-whitney": "Mann–Whitney", "kruskal-wallis": "Kruskal–Wallis"}
+SHORT_TESTS = {"mann-whitney": "Mann–Whitney", "kruskal-wallis": "Kruskal–Wallis", "chi-square": "Chi-square",
+               "fisher-exact": "Fisher's exact", "monte-carlo": "Monte Carlo exact"}
 CORRECTIONS = {"fdr_bh": "Benjamini–Hochberg false discovery rate", "holm": "Holm–Bonferroni"}
 LEVEL_KINDS = ("stacked", "crosstab", "bars")
-READ_TABLES = ("distributions", "topbox", "means", "tests")
+POOLED = "all"  # the `tag` of the pooled row of coding_agreement.csv
+READ_TABLES = ("distributions", "topbox", "means", "tests", "models", "paired", "keywords", "coding_agreement")
 
 
 @dataclass(frozen=True)
@@ -156,10 +158,68 @@ def _mean_table(frame: pd.DataFrame, names) -> tuple[list[Cell], list[list[Cell]
     return head, body
 
 
+def _tag_table(frame: pd.DataFrame, names) -> tuple[list[Cell], list[list[Cell]]]:
+    head = [Cell("Tag"), Cell("Answers naming it", True), Cell("Share of meaningful answers", True)]
+    body = [[Cell(r.label), Cell(fmt.count(r.mentions), True), Cell(fmt.percent(r.pct), True)]
+            for r in frame.itertuples(index=False)]
+    if len(frame):
+        body.append([Cell("Meaningful answers"), Cell(fmt.count(frame["meaningful_answers"].iloc[0]), True), Cell("", True)])
+    return head, body
+
+
+def _choice_table(frame: pd.DataFrame, names) -> tuple[list[Cell], list[list[Cell]]]:
+    columns = list(dict.fromkeys(frame["column"]))
+    tested = (frame["test"] != "").any()
+    head = [Cell("Choice")] + [Cell(c, True) for c in columns] + ([Cell("Test"), Cell("q", True)] if tested else [])
+    body = []
+    for row, part in frame.groupby("row", sort=False):
+        cells = {r.column: r for r in part.itertuples(index=False)}
+        line = [Cell(row)] + [Cell("not shown" if c not in cells or cells[c].suppressed else
+                                   f"{fmt.percent(cells[c].pct)} ({fmt.count(cells[c].count)})", True) for c in columns]
+        if tested:
+            first = part.iloc[0]
+            q_value = "" if pd.isna(first["q_value"]) else fmt.pvalue(first["q_value"])
+            line += [Cell(SHORT_TESTS.get(first["test"], str(first["test"]))), Cell(q_value, True)]
+        body.append(line)
+    return head, body
+
+
+def _model_table(frame: pd.DataFrame, names) -> tuple[list[Cell], list[list[Cell]]]:
+    head = [Cell("Item"), Cell("Comparison"), Cell("n", True), Cell("Odds ratio", True), Cell("Interval", True),
+            Cell("p", True), Cell("Proportional-odds test p", True)]
+    body = []
+    for r in frame.itertuples(index=False):
+        flag = " (assumption rejected)" if r.po_violated else ""
+        body.append([Cell(names.question_short(r.question)), Cell(r.panel), Cell(fmt.count(r.n), True),
+                     Cell(fmt.statistic(r.odds_ratio), True),
+                     Cell(f"{fmt.statistic(r.ci_low)}–{fmt.statistic(r.ci_high)}", True),
+                     Cell(fmt.pvalue(r.p_value), True), Cell(f"{fmt.pvalue(r.po_p_value)}{flag}", True)])
+    return head, body
+
+
+def _pair_table(frame: pd.DataFrame, names) -> tuple[list[Cell], list[list[Cell]]]:
+    side_a, side_b = frame["side_a"].iloc[0], frame["side_b"].iloc[0]
+    head = [Cell("Row"), Cell("n pairs", True), Cell(f"Mean, {side_a}", True), Cell(f"Mean, {side_b}", True),
+            Cell("Gap (a − b)", True), Cell("Interval", True), Cell("q", True)]
+    body = [[Cell(r.row), Cell(fmt.count(r.n_pairs), True), Cell(fmt.mean(r.mean_a), True), Cell(fmt.mean(r.mean_b), True),
+             Cell(fmt.signed(r.mean_diff), True), Cell(f"{fmt.signed(r.ci_low)} to {fmt.signed(r.ci_high)}", True),
+             Cell("" if pd.isna(r.q_value) else fmt.pvalue(r.q_value), True)] for r in frame.itertuples(index=False)]
+    return head, body
+
+
+TABLES = {"keywords": _tag_table, "keyword-bars": _tag_table, "choices": _choice_table, "models": _model_table,
+          "pairs": _pair_table}
+
+
 def data_table(frame: pd.DataFrame, kind: str, names) -> dict[str, Any]:
     """A figure's CSV as a formatted table: groups by answers for distributions, one row per group and
-    item for means."""
-    head, body = _level_table(frame, kind, names) if kind in LEVEL_KINDS else _mean_table(frame, names)
+    item for means, and a table of the drawn rows for the other kinds."""
+    if kind in TABLES:
+        head, body = TABLES[kind](frame, names)
+    elif kind in LEVEL_KINDS:
+        head, body = _level_table(frame, kind, names)
+    else:
+        head, body = _mean_table(frame, names)
     return {"head": head, "rows": body}
 
 
@@ -170,11 +230,12 @@ def figure_context(entry: dict, folder: Path, names, medium: str) -> dict[str, A
     svg_path = folder / entry["files"]["svg"]
     if not svg_path.exists():
         raise PulseError(f"{svg_path}: figure file missing; run `pulse figures` for this wave first")
-    frame = pd.read_csv(folder / entry["files"]["csv"], keep_default_na=False, na_values=[""])
-    frame["suppressed"] = frame["suppressed"].astype(str).str.lower().eq("true")
-    for column in ("group", "level", "test"):
+    from pipeline.figures.tables import read_table
+
+    frame = read_table(folder / entry["files"]["csv"])
+    for column in ("excludes_one",):
         if column in frame:
-            frame[column] = frame[column].astype(object).where(frame[column].notna(), "")
+            frame[column] = frame[column].astype(str).str.lower().eq("true")
     return {
         "id": entry["id"],
         "anchor": f"figure-{entry['id']}",
@@ -201,7 +262,9 @@ def _ledger_rows(ledger: pd.DataFrame) -> tuple[list[list[Cell]], list[str]]:
         rows.append([Cell(f"Excluded: {REASONS.get(reason, reason.replace('_', ' '))}"), Cell(fmt.count(count), True)])
     rows.append([Cell("Respondents kept"), Cell(fmt.count((ledger["outcome"] == "kept").sum()), True)])
     flags: dict[str, int] = {}
-    for value in ledger["flags"].fillna(""):
+    for value in ledger["flags"]:
+        if pd.isna(value):
+            continue
         for flag in {f.split(":", 1)[0] for f in str(value).split(";") if f}:
             flags[flag] = flags.get(flag, 0) + 1
     notes = [f"{fmt.count(n)} kept respondent{'s' if n != 1 else ''} flagged for {FLAGS.get(flag, flag.replace('_', ' '))}."
@@ -236,9 +299,15 @@ def _derivations(instrument, recodes: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _recode_rows(recodes: pd.DataFrame) -> list[list[Cell]]:
+    """One row per recode (rule, value as exported, value as used), with the answers recoded in each
+    question: the same spelling resolved in two country questions is one row."""
     shown = recodes[~recodes["rule"].astype(str).str.startswith("nationality_rule")]
-    return [[Cell(str(r.question)), Cell(str(r.rule).replace("_", " ")), Cell(str(r.value_exported)),
-             Cell(str(r.value_used)), Cell(fmt.count(r.count), True)] for r in shown.itertuples(index=False)]
+    grouped: dict[tuple[str, str, str], list[str]] = {}
+    for r in shown.itertuples(index=False):
+        key = (str(r.rule).replace("_", " "), str(r.value_exported), str(r.value_used))
+        grouped.setdefault(key, []).append(f"{r.question} {fmt.count(r.count)}")
+    return [[Cell(rule), Cell(exported), Cell(used), Cell("; ".join(counts))]
+            for (rule, exported, used), counts in grouped.items()]
 
 
 def _tests_used(tests: pd.DataFrame) -> list[str]:
@@ -277,7 +346,73 @@ def params_hash(params: dict) -> str:
     return hashlib.sha256(json.dumps(used, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def methods_context(wave: Wave, params: dict, instrument, tables_dir: Path) -> dict[str, Any]:
+def coding_context(question: str, instrument, tables_dir: Path) -> dict[str, Any]:
+    """How a free-text question was coded, from keywords.csv and coding_agreement.csv: a paragraph, and the
+    agreement between coders (Cohen's kappa, Krippendorff's alpha) when answers were double-coded."""
+    from pipeline.figures.tables import read_table
+
+    keywords = read_table(tables_dir / "keywords.csv")
+    keywords = keywords[keywords["question"] == question]
+    path = tables_dir / "coding_agreement.csv"
+    agreement = read_table(path) if path.exists() else pd.DataFrame(columns=["question"])
+    agreement = agreement[agreement["question"] == question]
+    short = instrument.question(question).short
+    if keywords.empty:
+        return {"title": f"Coding of “{short}”", "paragraphs": [
+            "keywords.csv has no tags for this question: no codebook was applied."], "head": [], "rows": []}
+    shown = keywords[keywords["shown"]]
+    n = fmt.count(keywords["meaningful_answers"].iloc[0])
+    added, removed = int(keywords["added"].sum()), int(keywords["removed"].sum())
+    paragraphs = [
+        f"The {n} meaningful answers (not blank, not a non-answer) were tagged with the codebook's "
+        f"{fmt.count(len(keywords))} tags; {fmt.count(len(shown))} tags are named often enough to be shown. "
+        f"Manual coding added {fmt.count(added)} and removed {fmt.count(removed)} tags "
+        f"(keywords.csv, columns added and removed). The answers themselves are not published.",
+    ]
+    head, rows = [], []
+    if agreement.empty:
+        paragraphs.append("No manual double-coding was done: no answer was coded by two coders, so no agreement "
+                          "between coders (Cohen's kappa, Krippendorff's alpha) can be reported.")
+    else:
+        head = [Cell("Tag"), Cell("Coders"), Cell("Answers", True), Cell("Agreement", True), Cell("Cohen's kappa", True),
+                Cell("Krippendorff's alpha", True)]
+        labels = dict(zip(keywords["tag"], keywords["label"]))
+        for r in agreement.itertuples(index=False):
+            tag = "All tags (pooled over answers and tags)" if r.tag == POOLED else labels.get(r.tag, r.tag)
+            rows.append([Cell(str(tag)), Cell(f"{r.coder_a} and {r.coder_b}"), Cell(fmt.count(r.units), True),
+                         Cell(fmt.percent(r.agreement_pct), True), Cell(fmt.statistic(r.kappa), True),
+                         Cell(fmt.statistic(r.alpha), True)])
+        per_tag = agreement[agreement["tag"] != POOLED]
+        answers = fmt.count(per_tag["units"].max() if len(per_tag) else agreement["units"].max())
+        paragraphs.append(f"Answers coded by two coders: {answers}. Their agreement per tag, and pooled, is below "
+                          f"(coding_agreement.csv).")
+    return {"title": f"Coding of “{short}”", "paragraphs": paragraphs, "head": head, "rows": rows}
+
+
+def _models_and_pairs(kinds: set[str], tables_dir: Path, names) -> list[str]:
+    """Lines of the methods' list of tests for the adjusted comparisons and paired tests the report draws."""
+    from pipeline.figures.tables import read_table
+
+    lines = []
+    if "models" in kinds and (tables_dir / "models.csv").exists():
+        models = read_table(tables_dir / "models.csv")
+        fitted = models[models["odds_ratio"].notna()]
+        terms = [t for t in dict.fromkeys(fitted["term"]) if t]
+        lines.append(f"Proportional-odds (cumulative logit) models of each ordinal question on "
+                     f"{fmt.join([names.term(t) for t in terms])} together: odds ratios with Wald intervals, and a "
+                     f"likelihood-ratio test of the proportional-odds assumption per term: "
+                     f"{fmt.count(fitted['question'].nunique())} models")
+    if "pairs" in kinds and (tables_dir / "paired.csv").exists():
+        paired = read_table(tables_dir / "paired.csv")
+        tested = paired[paired["q_value"].notna()]
+        lines.append(f"Wilcoxon signed-rank test of paired ratings (two questions answered by the same respondents), "
+                     f"with a t interval for the mean paired difference; effect: matched-pairs rank-biserial "
+                     f"correlation: {fmt.count(len(tested))} tests")
+    return lines
+
+
+def methods_context(wave: Wave, params: dict, instrument, tables_dir: Path, kinds: set[str] = frozenset(),
+                    names=None) -> dict[str, Any]:
     """The methods appendix as formatted text and tables."""
     from pipeline.figures import report_params
 
@@ -304,7 +439,7 @@ def methods_context(wave: Wave, params: dict, instrument, tables_dir: Path) -> d
         "n_rows": _n_per_question(instrument, distributions),
         "derivations": _derivations(instrument, recodes),
         "recodes": _recode_rows(recodes),
-        "tests": _tests_used(tests),
+        "tests": _tests_used(tests) + (_models_and_pairs(kinds, tables_dir, names) if names else []),
         "multiplicity": (f"{correction} correction of p-values within each family of tests (one family per "
                          f"question group, breakdown and kind of test); q-values are the corrected p-values. "
                          f"Headlines call a difference significant when q < {report_params(params)['alpha']:g}."),
@@ -352,6 +487,7 @@ def context(wave: Wave, params: dict) -> dict[str, Any]:
             "placeholder": section.placeholder or "",
             "methods": section.methods,
             "figures": [figure_context(entries[f.id], folder, names, "html") for f in section.figures],
+            "coding": coding_context(section.coding, instrument, wave.out_dir / "tables") if section.coding else None,
         })
     meta = wave.meta
     kept = pd.read_csv(wave.out_dir / "ledger.csv", usecols=["outcome"])["outcome"].eq("kept").sum()
@@ -365,7 +501,8 @@ def context(wave: Wave, params: dict) -> dict[str, Any]:
         "synthetic": wave.synthetic,
         "banner": BANNER,
         "sections": sections,
-        "methods": methods_context(wave, params, instrument, wave.out_dir / "tables"),
+        "methods": methods_context(wave, params, instrument, wave.out_dir / "tables", {f.kind for f in spec.figures},
+                                   names),
     }
 
 

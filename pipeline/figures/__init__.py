@@ -1,10 +1,12 @@
 """The figures stage: tidy tables + instrument + report.yaml → one SVG, PNG and CSV per figure, and
 `figures/index.json` describing them (section, title, headline, caption, alt text, files, facts).
 
-Describe, then render: each kind module (`stacked`, `dots`, `bars`, `crosstab`) turns a figure spec
-into the exact frame it draws (`describe`), draws that frame (`draw`) and describes it for screen
-readers (`alt`); `write` saves the files. Figures never compute statistics: every number drawn or
-written is a cell of the tables.
+Describe, then render: each kind module (`stacked`, `dots`, `bars`, `crosstab`, `keywords`, `ranking`
+for keyword-bars, `choices`, `models`, `pairs`) turns a figure spec into the exact frame it draws
+(`describe`), draws that frame (`draw`) and describes it for screen readers (`alt`); `write` saves the
+files. Figures never compute statistics: every number drawn or written is a cell of the tables
+(distributions, topbox, means, tests, and models, paired, keywords for the kinds that draw them).
+Colours of groups are the same in every figure (`palette`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline import format as fmt
-from pipeline.figures import notes, style
+from pipeline.figures import notes, palette, style
 from pipeline.figures.names import Names
 from pipeline.figures.spec import FigureSpec
 from pipeline.figures.tables import Tables, rows
@@ -39,9 +39,16 @@ def _series(frame: pd.DataFrame) -> list[str]:
 
 
 def look(frame: pd.DataFrame, spec: FigureSpec, names: Names, minimum: int, alpha: float) -> style.Look:
-    """One blue for a single series; Okabe–Ito colours per group otherwise."""
-    series = _series(frame[~frame["suppressed"]])
-    return style.Look(dict(zip(series, style.ramp("qualitative", len(series)))), minimum, alpha)
+    """One blue for a single series; otherwise each group's colour in every figure of the report
+    (pipeline.figures.palette)."""
+    shown = frame[~frame["suppressed"]]
+    series = _series(shown)
+    if len(series) == 1:
+        return style.Look({series[0]: style.ramp("qualitative", 1)[0]}, minimum, alpha)
+    keys = list(dict.fromkeys(zip(shown["breakdown"], shown["group"])))
+    found = palette.colours(names, keys)
+    return style.Look({s: found[k] for k, s in zip(zip(shown["breakdown"], shown["group"]), shown["series"])},
+                      minimum, alpha)
 
 
 def footnotes(frame: pd.DataFrame, spec: FigureSpec, names: Names, minimum: int, alpha: float) -> list[str]:

@@ -9,7 +9,9 @@ from typing import Any
 import pandas as pd
 
 from pipeline import format as fmt
-from pipeline.figures import bars, crosstab, dots, notes, stacked, style
+import inspect
+
+from pipeline.figures import bars, choices, crosstab, dots, keywords, models, notes, pairs, ranking, stacked, style
 from pipeline.figures.headlines import claim as make_claim
 from pipeline.figures.names import Names, lower_first
 from pipeline.figures.spec import ALL, FigureSpec, ReportSpec
@@ -18,7 +20,8 @@ from pipeline.figures.tables import Tables, load_tables
 from pipeline.instrument import load as load_instrument
 from pipeline.outputs import atomic_path, write_csv, write_text
 
-KINDS = {"stacked": stacked, "dots": dots, "bars": bars, "crosstab": crosstab}
+KINDS = {"stacked": stacked, "dots": dots, "bars": bars, "crosstab": crosstab, "keywords": keywords,
+         "keyword-bars": ranking, "choices": choices, "models": models, "pairs": pairs}
 SUFFIXES = (".svg", ".print.svg", ".png", ".csv")
 FILE_KEYS = {".svg": "svg", ".print.svg": "print_svg", ".png": "png", ".csv": "csv"}
 
@@ -59,6 +62,12 @@ def subtitle(spec: FigureSpec, names: Names) -> str:
             f"({fmt.count(len(levels))}).")
 
 
+def _call(function, *args, **context):
+    """`function(*args)` with those of the keyword arguments in `context` that it accepts."""
+    accepted = inspect.signature(function).parameters
+    return function(*args, **{k: v for k, v in context.items() if k in accepted})
+
+
 def write_figure(figure, frame: pd.DataFrame, folder: Path, figure_id: str, dpi: int) -> dict[str, str]:
     """Save the SVG (text drawn as paths: no font needed to view it), the print SVG (text kept as text,
     for the PDF, where WeasyPrint embeds the font), the PNG and the CSV; returns their file names by kind.
@@ -93,9 +102,14 @@ def build_one(spec: FigureSpec, number: int, tables: Tables, names: Names, wave,
     module = KINDS[spec.kind]
     frame = module.describe(spec, tables, names)
     found = make_claim(spec, tables, names, settings["alpha"], params["analyze"]["multiplicity"])
-    figure_title = title(spec, names)
-    footnotes = [n for n in module.footnotes(frame, spec, names, minimum, settings["alpha"]) if n]
-    texts = style.Texts(title=figure_title, subtitle=subtitle(spec, names), footnotes=tuple(footnotes),
+    figure_title = spec.title or (module.title(spec, names) if hasattr(module, "title") else title(spec, names))
+    context = {"tables": tables, "confidence": float(params["analyze"].get("confidence", 0.95))}
+    subject = module.eligibility_subject(frame, spec, names) if hasattr(module, "eligibility_subject") else None
+    asked = notes.eligibility(spec.questions, names, tables.distributions, subject)
+    footnotes = [n for n in [asked, *_call(module.footnotes, frame, spec, names, minimum, settings["alpha"], **context)]
+                 if n]
+    words = (module.subtitle(frame, spec, names) if hasattr(module, "subtitle") else None) or subtitle(spec, names)
+    texts = style.Texts(title=figure_title, subtitle=words, footnotes=tuple(footnotes),
                         source=notes.source(names.instrument, wave), synthetic=wave.synthetic)
     figure = module.draw(frame, texts, module.look(frame, spec, names, minimum, settings["alpha"]))
     entry = {

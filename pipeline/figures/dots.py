@@ -8,7 +8,7 @@ import math
 import pandas as pd
 
 from pipeline import format as fmt
-from pipeline.figures import notes, style
+from pipeline.figures import notes, palette, style
 from pipeline.figures.headlines import TEST_NAMES
 from pipeline.figures.names import Names
 from pipeline.figures.spec import ALL, FigureSpec
@@ -47,10 +47,10 @@ def _series(frame: pd.DataFrame) -> list[tuple[str, str]]:
 
 
 def look(frame: pd.DataFrame, spec: FigureSpec, names: Names, minimum: int, alpha: float) -> style.Look:
-    """Okabe–Ito colours per group; all respondents in ink."""
-    groups = [s for s in _series(frame) if s[0] != ALL]
-    colours = dict(zip([s[1] for s in groups], style.ramp("qualitative", len(groups))))
-    colours.update({s[1]: style.INK for s in _series(frame) if s[0] == ALL})
+    """Each group's colour in every figure of the report (pipeline.figures.palette); all respondents in ink."""
+    keys = list(dict.fromkeys(zip(frame["breakdown"], frame["group"])))
+    found = palette.colours(names, keys)
+    colours = {series: found[key] for key, series in zip(zip(frame["breakdown"], frame["group"]), frame["series"])}
     levels = [names.level_short(spec.questions[0], level) for level in names.levels(spec.questions[0])]
     return style.Look(colours, minimum, alpha, tuple(levels))
 

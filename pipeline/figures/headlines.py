@@ -13,6 +13,13 @@ Rules (chosen per figure in report.yaml):
 - top: the question with the highest top-box share among the figure's questions.
 - differences: groups compared over the figure's questions: two groups (Mann–Whitney), several
   groups (Kruskal–Wallis) or each choice of a multi-select breakdown against the rest.
+- leading: the most named codebook tags of a free-text question (keywords.csv), with their mentions.
+- associations: how many of the drawn choices (or tags) the groups of a breakdown name significantly
+  differently often (per-choice tests of independence).
+- adjusted: in how many of the figure's questions a model term's odds ratio (models.csv) has an
+  interval excluding 1, i.e. the difference survives adjustment for the model's other terms.
+- gaps: in how many pairs the paired test (paired.csv) finds side a rated significantly higher.
+- gap: the pair whose sides differ most in their top-box shares, if its paired test is significant.
 """
 
 from __future__ import annotations
@@ -27,15 +34,19 @@ from pipeline import format as fmt
 from pipeline.errors import PulseError
 from pipeline.figures.names import Names, lower_first
 from pipeline.figures.spec import ALL, WORDING, FigureSpec
-from pipeline.figures.tables import Tables, is_split, rank_tests, rows, table_breakdowns
+from pipeline.figures.tables import Tables, choice_tests, is_split, rank_tests, rows, table_breakdowns
 
 KEYS = {
     "distributions": ("question", "breakdown", "group", "level"),
     "topbox": ("question", "breakdown", "group"),
     "means": ("question", "breakdown", "group"),
     "tests": ("question", "breakdown", "test"),
+    "keywords": ("question", "tag"),
+    "models": ("question", "term", "level"),
+    "paired": ("pair",),
 }
-FORMATS: dict[str, Callable[[float], str]] = {"percent": fmt.percent, "count": fmt.count, "mean": fmt.mean}
+FORMATS: dict[str, Callable[[float], str]] = {"percent": fmt.percent, "count": fmt.count, "mean": fmt.mean,
+                                              "signed": fmt.signed}
 TEST_NAMES = {
     "mann-whitney": "Mann–Whitney U test",
     "kruskal-wallis": "Kruskal–Wallis test",
@@ -43,6 +54,7 @@ TEST_NAMES = {
     "fisher-exact": "Fisher's exact test",
     "monte-carlo": "Monte Carlo exact test",
     "two-proportion-z": "two-proportion z-test",
+    "wilcoxon-signed-rank": "Wilcoxon signed-rank test",
 }
 CORRECTIONS = {"fdr_bh": "Benjamini–Hochberg", "holm": "Holm"}
 
@@ -430,7 +442,190 @@ def differences(ctx: Context, breakdown: str, **options) -> Claim | None:
     return None
 
 
-RULES = {"share": share, "largest": largest, "diagonal": diagonal, "top": top, "differences": differences}
+def _all_of(text: str, count: int, total: int) -> str:
+    """"{count} of {total}" reads "all {total}" when every one counts."""
+    return text.replace("{count} of {total}", "all {total}") if count == total else text
+
+
+def leading(ctx: Context, text: str, count: int = 2) -> Claim | None:
+    """"{tags} are the groups most often named": the `count` most mentioned tags shown in keywords.csv,
+    the first with "(46 of 188 meaningful answers)", the others with their mentions; None when the next
+    tag ties with the last one named (the choice would be arbitrary)."""
+    question = ctx.spec.questions[0]
+    table = ctx.tables.get("keywords")
+    picked = table[(table["question"] == question) & table["shown"]]
+    ranked = picked.sort_values("mentions", ascending=False, kind="stable")
+    if len(ranked) < count:
+        return None
+    if len(ranked) > count and ranked.iloc[count - 1]["mentions"] == ranked.iloc[count]["mentions"]:
+        return None
+    parts = []
+    for i in range(count):
+        row = ranked.iloc[i]
+        name = ctx.facts.name(ctx.names.label_noun(row["label"]), "keywords", "label", row["label"])
+        mentions = ctx.facts.value("keywords", row, "mentions", "count")
+        if i == 0:
+            n = ctx.facts.value("keywords", row, "meaningful_answers", "count")
+            parts.append(f"{name} ({mentions} of {n} meaningful answers)")
+        else:
+            parts.append(f"{name} ({mentions})")
+    used = _fields(text)
+    mapping = {"tags": fmt.join(parts),
+               "n": ctx.facts.value("keywords", ranked.iloc[0], "meaningful_answers", "count") if "n" in used else ""}
+    return Claim(fmt.sentence_case(text.format(**mapping)), "", ctx.facts.records)
+
+
+def associations(ctx: Context, between: str = "groups", unit: str = "choices") -> Claim | None:
+    """"Regional groups differ significantly in how often they name 2 of the 22 groups: A and B": the
+    per-choice tests of the figure's breakdown over the choices drawn."""
+    from pipeline.figures import choices
+
+    breakdown = next((b for b in ctx.spec.breakdowns if b != ALL), None)
+    if breakdown is None:
+        return None
+    variable, drawn = choices.variable_and_choices(ctx.spec, ctx.tables, ctx.names)
+    codes = [code for code, _ in drawn]
+    tests = choice_tests(ctx.tables.tests, variable, breakdown)
+    tests = tests[tests["code"].isin(codes)]
+    if tests.empty:
+        return None
+    sig = tests[tests["q_value"] < ctx.alpha]
+    within = {"question": list(tests["question"])}
+    where = {"breakdown": breakdown}
+    total = ctx.facts.count(len(tests), "tests", where, within)
+    kinds = fmt.join([TEST_NAMES[t] for t in dict.fromkeys(tests["test"])], "or")
+    basis = (f"{kinds} of independence for each of the {fmt.count(len(tests))} {unit}; {ctx.correction()} correction "
+             f"within the family of tests; significant when q < {ctx.alpha:g}.")
+    if sig.empty:
+        return Claim(f"{fmt.sentence_case(between)} do not differ significantly in how often they name any of the "
+                     f"{total} {unit}", basis, ctx.facts.records)
+    k = ctx.facts.count(len(sig), "tests", where, within, ctx.significant())
+    label = dict(drawn)
+    named = [ctx.facts.name(ctx.names.label_noun(label[c]), "distributions", "level", label[c]) for c in sig["code"]]
+    text = f"{fmt.sentence_case(between)} differ significantly in how often they name {k} of the {total} {unit}"
+    if len(named) <= 3:
+        text += f": {fmt.join(named)}"
+    return Claim(text, basis, ctx.facts.records)
+
+
+def adjusted(ctx: Context, text: str, term: str | None = None, level: str | None = None,
+             unit: str = "questions") -> Claim | None:
+    """"The gender gap survives adjustment for {others} in {count} of {total} areas": the questions whose
+    odds ratio for `term` (its `level`, by default its first) has an interval excluding 1."""
+    term = term or ctx.spec.terms[0]
+    models = ctx.tables.get("models")
+    picked = models[models["question"].isin(ctx.spec.questions) & (models["term"] == term)]
+    if picked.empty:
+        return None
+    level = level or picked.iloc[0]["level"]
+    picked = picked[(picked["level"] == level) & picked["odds_ratio"].notna()]
+    if picked.empty:
+        return None
+    excludes = (picked["ci_low"] > 1) | (picked["ci_high"] < 1)
+    where = {"term": term, "level": level}
+    within = {"question": list(picked["question"])}
+    query = "ci_low > 1 or ci_high < 1"
+    original = _fields(text)
+    text = _all_of(text, int(excludes.sum()), len(picked))
+    used = _fields(text) | (original & {"count"})
+    everything = models[models["question"].isin(ctx.spec.questions)]
+    others = [t for t in dict.fromkeys(everything["term"]) if t and t != term]
+    reference = picked.iloc[0]["reference"]
+    mapping = {
+        "count": ctx.facts.count(int(excludes.sum()), "models", where, within, query) if "count" in used else "",
+        "total": ctx.facts.count(len(picked), "models", where, within) if "total" in used else "",
+        "others": fmt.join([ctx.names.term(t) for t in others]),
+        "group": ctx.facts.name(ctx.names.level_noun(term, level), "models", "level", level) if "group" in used else "",
+        "reference": (ctx.facts.name(ctx.names.level_noun(term, reference), "models", "reference", reference)
+                      if "reference" in used else ""),
+    }
+    violated = int((picked["po_violated"] & excludes).sum())
+    basis = (f"Proportional-odds models of each of the {fmt.count(len(picked))} {unit} on "
+             f"{fmt.join([ctx.names.term(t) for t in [term, *others]])}; the count is of {unit} whose odds ratio's "
+             f"interval excludes 1.")
+    if violated:
+        basis += (f" In {fmt.count(violated)} of them the proportional-odds test rejected the assumption for this term "
+                  f"(the odds ratio is an average over thresholds).")
+    return Claim(fmt.sentence_case(text.format(**mapping)), basis, ctx.facts.records)
+
+
+def gaps(ctx: Context, text: str, unit: str = "pairs", higher: str = "a") -> Claim | None:
+    """"… significantly higher for {side_a} than for {side_b} in {count} of {total} domains; the gap is
+    largest for {largest} ({gap})": the paired tests of the figure's pairs, {count} being the pairs whose
+    side `higher` (a, or b) is rated significantly higher. If the other side is significantly higher in
+    any pair, the sentence says so."""
+    paired = ctx.tables.get("paired")
+    picked = paired[paired["pair"].isin(ctx.spec.pairs) & paired["q_value"].notna()]
+    if picked.empty:
+        return None
+    sig = picked["q_value"] < ctx.alpha
+    up, down = int((sig & (picked["mean_diff"] > 0)).sum()), int((sig & (picked["mean_diff"] < 0)).sum())
+    ahead, behind = ("mean_diff > 0", "mean_diff < 0") if higher == "a" else ("mean_diff < 0", "mean_diff > 0")
+    if higher == "b":
+        up, down = down, up
+    where = {}
+    within = {"pair": list(picked["pair"])}
+    largest = picked.loc[picked["mean_diff"].abs().idxmax()]
+    row_name, side_a, side_b = ctx.names.pair_names(largest["pair"], ctx.spec.sides)
+    original = _fields(text)
+    text = _all_of(text, up, len(picked))
+    used = _fields(text) | (original & {"count"})
+    mapping = {
+        "count": ctx.facts.count(up, "paired", where, within, f"{ctx.significant()} and {ahead}") if "count" in used else "",
+        "total": ctx.facts.count(len(picked), "paired", where, within) if "total" in used else "",
+        "largest": ctx.facts.name(lower_first(row_name), "paired", "pair", largest["pair"]) if "largest" in used else "",
+        "gap": ctx.facts.value("paired", largest, "mean_diff", "signed") if "gap" in used else "",
+        "side_a": side_a,
+        "side_b": side_b,
+    }
+    sentence = fmt.sentence_case(text.format(**mapping))
+    if down:
+        downs = ctx.facts.count(down, "paired", where, within, f"{ctx.significant()} and {behind}")
+        sentence += f"; the reverse holds significantly in {_some(down, downs, unit)}"
+    basis = (f"Wilcoxon signed-rank test on the paired answers in each of the {fmt.count(len(picked))} {unit}; "
+             f"{ctx.correction()} correction within the group of pairs; significant when q < {ctx.alpha:g}.")
+    return Claim(sentence, basis, ctx.facts.records)
+
+
+def gap(ctx: Context, text: str) -> Claim | None:
+    """"… within three years or less is expected for {domain} by {pct_a} for higher-income countries but
+    {pct_b} for lower-income countries": among pairs whose paired test is significant, the one whose two
+    top-box shares (all respondents answering each side) differ most."""
+    paired = ctx.tables.get("paired")
+    found = []
+    for pair_id in ctx.spec.pairs:
+        pair = ctx.names.pair(pair_id)
+        a, b = ctx.topbox_row(pair.a, ALL, "All respondents"), ctx.topbox_row(pair.b, ALL, "All respondents")
+        test = paired[paired["pair"] == pair_id]
+        if a is None or b is None or test.empty or pd.isna(test.iloc[0]["q_value"]):
+            continue
+        found.append((abs(a["pct"] - b["pct"]), pair_id, a, b, test.iloc[0]))
+    significant = [f for f in found if f[4]["q_value"] < ctx.alpha]
+    if not significant:
+        return None
+    significant.sort(key=lambda f: -f[0])
+    if len(significant) > 1 and fmt.percent(significant[0][0]) == fmt.percent(significant[1][0]):
+        return None
+    _, pair_id, a, b, test = significant[0]
+    row_name, side_a, side_b = ctx.names.pair_names(pair_id, ctx.spec.sides)
+    used = _fields(text)
+    question = ctx.names.pair(pair_id).a
+    mapping = {
+        "domain": ctx.facts.name(lower_first(row_name), "paired", "pair", pair_id) if "domain" in used else "",
+        "pct_a": ctx.facts.value("topbox", a, "pct", "percent") if "pct_a" in used else "",
+        "pct_b": ctx.facts.value("topbox", b, "pct", "percent") if "pct_b" in used else "",
+        "topbox": ctx.names.topbox(question),
+        "side_a": side_a,
+        "side_b": side_b,
+    }
+    basis = (f"Shares of all respondents answering each question (n = {fmt.count(a['n'])} and {fmt.count(b['n'])}); "
+             f"Wilcoxon signed-rank test on the {fmt.count(test['n_pairs'])} respondents who answered both, "
+             f"{fmt.pvalue_clause('q', test['q_value'])} ({ctx.correction()} correction within the group of pairs).")
+    return Claim(fmt.sentence_case(text.format(**mapping)), basis, ctx.facts.records)
+
+
+RULES = {"share": share, "largest": largest, "diagonal": diagonal, "top": top, "differences": differences,
+         "leading": leading, "associations": associations, "adjusted": adjusted, "gaps": gaps, "gap": gap}
 
 
 def claim(spec: FigureSpec, tables: Tables, names: Names, alpha: float, multiplicity: str) -> Claim | None:

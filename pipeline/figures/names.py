@@ -101,6 +101,32 @@ class Names:
         shown = self.level_short(variable, label)
         return self.nouns.get(label, self.nouns.get(shown, shown))
 
+    def label_noun(self, label: str) -> str:
+        """How a label with no scale (a codebook tag) reads inside a sentence: report.yaml's nouns, else
+        the label with its first letter lower-cased ("Marginalised communities" → "marginalised communities")."""
+        return self.nouns.get(label, lower_first(label))
+
+    def term(self, variable: str) -> str:
+        """How a model term reads inside a sentence ("gender", "age band"): report.yaml's nouns by the
+        variable id, else the label of the breakdown on that variable, else the variable's own name."""
+        if variable in self.nouns:
+            return self.nouns[variable]
+        breakdown = next((b for b in self.instrument.breakdowns if b.variables == (variable,)), None)
+        label = breakdown.label if breakdown else self.question_short(variable)
+        return lower_first(label)
+
+    def pair(self, pair_id: str):
+        return next(p for p in self.instrument.pairs if p.id == pair_id)
+
+    def pair_names(self, pair_id: str, sides: tuple[str, ...] = ()) -> tuple[str, str, str]:
+        """(row name, name of side a, name of side b) of a pair: the common part of its questions' short
+        names, and report.yaml's `sides` or else the parts that differ."""
+        pair = self.pair(pair_id)
+        row, side_a, side_b = split_pair(self.question_short(pair.a), self.question_short(pair.b))
+        if sides:
+            side_a, side_b = sides
+        return row, side_a, side_b
+
 
 def lower_first(text: str) -> str:
     """"Pace of adoption" → "pace of adoption"; acronyms and names stay ("WEOG", "GRULAC")."""
@@ -108,3 +134,19 @@ def lower_first(text: str) -> str:
     if len(word) > 1 and word[0].isupper() and word[1:].islower():
         return text[0].lower() + text[1:]
     return text
+
+
+def split_pair(short_a: str, short_b: str) -> tuple[str, str, str]:
+    """The common part and the two distinct parts of the short names of a pair's questions, split at a
+    word: ("Economic activity (higher-income)", "Economic activity (lower-income)") → ("Economic activity",
+    "higher-income", "lower-income"). Without a common part, the short name of a names the row."""
+    words_a, words_b = short_a.split(), short_b.split()
+    common = 0
+    while common < min(len(words_a), len(words_b)) and words_a[common] == words_b[common]:
+        common += 1
+    strip = " ,;:-–—()[]"
+    shared = " ".join(words_a[:common]).strip(strip)
+    rest_a, rest_b = (" ".join(w[common:]).strip(strip) for w in (words_a, words_b))
+    if not shared or not rest_a or not rest_b:
+        return short_a, short_a, short_b
+    return shared, rest_a, rest_b

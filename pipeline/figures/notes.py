@@ -79,3 +79,45 @@ def source(instrument: Instrument, wave: Wave) -> str:
     when = f", fielded {fielding(wave.meta)}" if fielding(wave.meta) else ""
     synthetic = " Synthetic example data." if wave.synthetic else ""
     return f"Source: {instrument.title} ({label}){when}.{synthetic}"
+
+
+def _first_sentence(text: str) -> str:
+    """A question's wording up to its first question mark ("Do you …?"), else all of it."""
+    end = text.find("?")
+    return " ".join((text[:end + 1] if end >= 0 else text).split())
+
+
+def eligibility(questions, names: Names, distributions: pd.DataFrame, subject: str | None = None) -> str:
+    """Who was asked, when skip logic kept some of the figure's questions from some respondents:
+    "These questions were asked only of the 78 respondents who answered “Yes” to “Do you …?”; the other
+    respondents were not asked and are not counted in n." The number is the all-respondents count of those
+    answers in distributions.csv. `subject` names the restricted questions (e.g. one side of pairs)."""
+    asked = {q.id: q for q in names.instrument.questions}
+    drawn = [q for q in dict.fromkeys(questions) if q in asked]
+    restricted = [q for q in drawn if asked[q].eligible]
+    if not restricted:
+        return ""
+    conditions = list(dict.fromkeys(repr(sorted(asked[q].eligible.items())) for q in restricted))
+    if len(conditions) > 1 or "question" not in asked[restricted[0]].eligible:
+        who = "respondents selected by the survey's skip logic"
+    else:
+        condition = asked[restricted[0]].eligible
+        source = asked.get(condition["question"])
+        allowed = {str(v) for v in condition["in"]}
+        labels = ([level.label for level in source.scale.levels if str(level.code) in allowed or level.label in allowed]
+                  if source is not None and source.scale else [str(v) for v in condition["in"]])
+        picked = distributions[(distributions["question"] == condition["question"]) & (distributions["breakdown"] == ALL)
+                               & distributions["level"].isin(labels)]
+        answers = fmt.join([f"“{label}”" for label in labels], "or")
+        wording = _first_sentence(source.text) if source is not None else condition["question"]
+        who = (f"the {fmt.count(picked['count'].sum())} respondents who answered {answers} to “{wording}”" if len(picked)
+               else f"respondents who answered {answers} to “{wording}”")
+    if subject:
+        lead = f"{subject} were"
+    elif len(restricted) == len(drawn):
+        lead = "This question was" if len(drawn) == 1 else "These questions were"
+    elif len(restricted) <= 3:
+        lead = f"{fmt.join([f'“{names.question_short(q)}”' for q in restricted])} {'was' if len(restricted) == 1 else 'were'}"
+    else:
+        lead = f"{fmt.count(len(restricted))} of these {fmt.count(len(drawn))} questions were"
+    return (f"{lead} asked only of {who}; the other respondents were not asked and are not counted in n.")

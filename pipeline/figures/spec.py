@@ -16,8 +16,13 @@ from typing import Any, Mapping
 from pipeline.errors import PulseError
 from pipeline.instrument import Instrument, read_yaml
 
-KINDS = ("stacked", "dots", "bars", "crosstab")
+KINDS = ("stacked", "dots", "bars", "crosstab", "keywords", "keyword-bars", "choices", "models", "pairs")
 SORTS = ("none", "topbox", "mean", "value")
+# Kinds drawing the codebook tags of a free-text question, and kinds drawing several questions that must
+# come from one question group (so that different kinds of question are never merged in one chart).
+TEXT_KINDS = ("keywords", "keyword-bars")
+ONE_GROUP_KINDS = ("stacked", "dots", "models", "pairs")
+DEFAULT_SORT = {"dots": "mean", "models": "mean", "pairs": "value", "choices": "value"}
 ALL = "all"
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 WORDING = re.compile(r"\b\d+\s+(?:months?|years?|weeks?|days?)\b")
@@ -29,8 +34,20 @@ RULES: dict[str, dict[str, Any]] = {
     "diagonal": {"keys": {"text"}, "fields": {"low", "high", "low_group", "high_group"}},
     "top": {"keys": {"text"}, "fields": {"question", "pct", "topbox"}},
     "differences": {"keys": {"breakdown", "more", "less", "unit", "between", "likely", "groups"}, "fields": set()},
+    "leading": {"keys": {"text", "count"}, "fields": {"tags", "n"}},
+    "associations": {"keys": {"between", "unit"}, "fields": set()},
+    "adjusted": {"keys": {"text", "term", "level", "unit"}, "fields": {"count", "total", "others", "group", "reference"}},
+    "gaps": {"keys": {"text", "unit", "higher"}, "fields": {"count", "total", "largest", "gap", "side_a", "side_b"}},
+    "gap": {"keys": {"text"}, "fields": {"domain", "pct_a", "pct_b", "topbox", "side_a", "side_b"}},
+}
+# The kinds each rule reads (a rule on another kind of figure has nothing to read).
+RULE_KINDS = {
+    "share": ("stacked", "dots", "bars"), "largest": ("bars", "stacked", "crosstab"), "diagonal": ("crosstab",),
+    "top": ("stacked", "dots"), "differences": ("stacked", "dots", "bars"), "leading": TEXT_KINDS,
+    "associations": ("choices",), "adjusted": ("models",), "gaps": ("pairs",), "gap": ("stacked",),
 }
 PHRASES = ("more", "less", "unit", "between", "likely")
+NAMES_OPTIONS = ("term", "level")
 
 
 @dataclass(frozen=True)
@@ -51,6 +68,9 @@ class FigureSpec:
     caption: str | None
     headline: Headline | None
     where: str
+    pairs: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()
+    sides: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,6 +81,7 @@ class SectionSpec:
     placeholder: str | None
     methods: bool
     figures: tuple[FigureSpec, ...]
+    coding: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +168,14 @@ def _headline(check: _Checker, node: Any, key: str, questions: tuple[str, ...]) 
         if phrase in options:
             options[phrase] = check.text(options[phrase], f"{key}.{phrase}")
             _no_typed_numbers(check, options[phrase], f"{key}.{phrase}")
+    if "count" in options and (not isinstance(options["count"], int) or isinstance(options["count"], bool)
+                               or options["count"] < 1):
+        check.fail(f"{key}.count", "expected a whole number of at least 1")
+    for name in NAMES_OPTIONS:
+        if name in options and (not isinstance(options[name], str) or not options[name].strip()):
+            check.fail(f"{key}.{name}", "expected a name")
+    if "higher" in options and options["higher"] not in ("a", "b"):
+        check.fail(f"{key}.higher", "expected a or b: the side counted when it is rated significantly higher")
     if "groups" in options:
         groups = check.names(options["groups"], f"{key}.groups")
         if len(groups) != 2:
@@ -155,10 +184,28 @@ def _headline(check: _Checker, node: Any, key: str, questions: tuple[str, ...]) 
     return Headline(rule, options)
 
 
+def _pairs(check: _Checker, node: Any, key: str, instrument: Instrument) -> tuple[str, ...]:
+    """The pair ids of `pairs:`: a pair group of the instrument, or a list of pair ids."""
+    groups = list(dict.fromkeys(p.group for p in instrument.pairs if p.group))
+    if isinstance(node, str) and node in groups:
+        return tuple(p.id for p in instrument.pairs if p.group == node)
+    ids = check.names(node, key)
+    known = {p.id for p in instrument.pairs}
+    for pair in ids:
+        if pair not in known:
+            check.fail(key, f"unknown pair or pair group {pair!r}; the instrument declares the groups "
+                            f"{', '.join(groups) or '(none)'}")
+    return ids
+
+
 def _questions(check: _Checker, node: dict, key: str, instrument: Instrument) -> tuple[str, ...]:
-    given = [k for k in ("question", "questions", "group") if k in node]
+    given = [k for k in ("question", "questions", "group", "pairs") if k in node]
     if len(given) != 1:
-        check.fail(key, "give exactly one of question, questions or group")
+        check.fail(key, "give exactly one of question, questions, group or pairs")
+    if given[0] == "pairs":
+        pairs = {p.id: p for p in instrument.pairs}
+        return tuple(q for pair in _pairs(check, node["pairs"], f"{key}.pairs", instrument)
+                     for q in (pairs[pair].a, pairs[pair].b))
     if given[0] == "group":
         group = node["group"]
         if group not in instrument.question_groups:
@@ -171,13 +218,15 @@ def _questions(check: _Checker, node: dict, key: str, instrument: Instrument) ->
         if question not in known:
             check.fail(f"{key}.{given[0]}", f"unknown question or derived variable {question!r}")
         kind = instrument.question(question).type if question in {q.id for q in instrument.questions} else "derived"
-        if kind not in ("ordinal", "nominal", "multi", "derived"):
-            check.fail(f"{key}.{given[0]}", f"{question!r} is a {kind} question; figures draw choice questions")
+        if kind not in ("ordinal", "nominal", "multi", "derived", "text"):
+            check.fail(f"{key}.{given[0]}", f"{question!r} is a {kind} question; figures draw choice questions "
+                                            f"and the codebook tags of free-text questions")
     return ids
 
 
 def _figure(check: _Checker, node: Any, key: str, section: str, instrument: Instrument) -> FigureSpec:
-    allowed = {"id", "kind", "title", "question", "questions", "group", "breakdown", "breakdowns", "sort", "caption", "headline"}
+    allowed = {"id", "kind", "title", "question", "questions", "group", "pairs", "breakdown", "breakdowns", "sort",
+               "caption", "headline", "terms", "sides"}
     if not isinstance(node, dict):
         check.fail(key, "expected a mapping")
     figure_id = node.get("id")
@@ -197,28 +246,79 @@ def _figure(check: _Checker, node: Any, key: str, section: str, instrument: Inst
         if breakdown not in known:
             check.fail(f"{key}.breakdowns", f"unknown breakdown {breakdown!r}; expected all or one of "
                                             f"{', '.join(b.id for b in instrument.breakdowns)}")
-    sort = node.get("sort", "mean" if kind == "dots" else "none")
+    sort = node.get("sort", DEFAULT_SORT.get(kind, "none"))
     if sort not in SORTS:
         check.fail(f"{key}.sort", f"unknown sort {sort!r}; expected one of {', '.join(SORTS)}")
-    ordinal = [q for q in questions if q in {x.id for x in instrument.questions_of("ordinal")}]
-    if kind in ("stacked", "dots") and len(ordinal) != len(questions):
+    types = {q.id: q.type for q in instrument.questions}
+    ordinal = [q for q in questions if types.get(q) == "ordinal"]
+    if "pairs" in node and kind not in ("pairs", "stacked"):
+        check.fail(f"{key}.pairs", f"kind {kind} does not draw pairs; use kind pairs or stacked")
+    if kind == "pairs" and "pairs" not in node:
+        check.fail(key, "kind pairs needs pairs: a pair group of the instrument or a list of pair ids")
+    if any(types.get(q) == "text" for q in questions) and kind not in (*TEXT_KINDS, "choices"):
+        check.fail(key, f"kind {kind} draws choice questions; draw a free-text question's tags with kind "
+                        f"keywords, keyword-bars or choices")
+    if kind in TEXT_KINDS and (len(questions) != 1 or types.get(questions[0]) != "text"):
+        check.fail(key, f"kind {kind} draws the tags of one free-text question")
+    if kind == "choices" and (len(questions) != 1 or types.get(questions[0]) not in ("text", "multi")):
+        check.fail(key, "kind choices draws one multi-select question or the tags of one free-text question")
+    if kind in ("stacked", "dots", "models", "pairs") and len(ordinal) != len(questions):
         check.fail(key, f"kind {kind} draws ordinal questions only")
-    if kind in ("stacked", "dots") and len({instrument.question(q).scale.id for q in questions}) > 1:
+    if kind in ("stacked", "dots", "pairs") and len({instrument.question(q).scale.id for q in questions}) > 1:
         check.fail(key, f"kind {kind} draws questions on one scale; split the figure")
+    groups = list(dict.fromkeys(instrument.question(q).group for q in questions if q in types))
+    if kind in ONE_GROUP_KINDS and len(groups) > 1:
+        check.fail(key, f"kind {kind} draws questions of one question group, and these come from "
+                        f"{', '.join(str(g) for g in groups)}; split the figure")
     if kind in ("bars", "crosstab") and len(questions) != 1:
         check.fail(key, f"kind {kind} draws one question")
     if kind == "crosstab" and (len(breakdowns) != 1 or breakdowns[0] == ALL):
         check.fail(f"{key}.breakdowns", "a crosstab needs exactly one breakdown other than all")
+    if kind in (*TEXT_KINDS, "models", "pairs") and breakdowns != (ALL,):
+        check.fail(f"{key}.breakdowns", f"kind {kind} draws all respondents only")
+    if kind == "stacked" and "pairs" in node and breakdowns != (ALL,):
+        check.fail(f"{key}.breakdowns", "stacked pairs draw all respondents only")
+    if kind == "choices" and len([b for b in breakdowns if b != ALL]) > 1:
+        check.fail(f"{key}.breakdowns", "kind choices draws one breakdown (and all respondents)")
+    terms: tuple[str, ...] = ()
+    if kind == "models":
+        if "terms" not in node:
+            check.fail(key, "kind models needs terms: the model terms to draw (params model_terms)")
+        terms = check.names(node["terms"], f"{key}.terms")
+        variables = set(types) | {d.id for d in instrument.derived}
+        for term in terms:
+            if term not in variables:
+                check.fail(f"{key}.terms", f"unknown variable {term!r}")
+    elif "terms" in node:
+        check.fail(f"{key}.terms", "only kind models has terms")
+    sides: tuple[str, ...] = ()
+    if "sides" in node:
+        if "pairs" not in node:
+            check.fail(f"{key}.sides", "only figures of pairs have sides")
+        sides = check.names(node["sides"], f"{key}.sides")
+        if len(sides) != 2:
+            check.fail(f"{key}.sides", "expected the names of the two sides of each pair (a, then b)")
+        for i, side in enumerate(sides):
+            _no_typed_numbers(check, side, f"{key}.sides[{i}]")
     headline = _headline(check, node["headline"], f"{key}.headline", questions) if "headline" in node else None
+    if headline and kind not in RULE_KINDS[headline.rule]:
+        check.fail(f"{key}.headline.rule", f"rule {headline.rule} does not apply to kind {kind}; it reads "
+                                           f"{', '.join(RULE_KINDS[headline.rule])} figures")
+    if headline and headline.rule == "gap" and "pairs" not in node:
+        check.fail(f"{key}.headline.rule", "rule gap compares the two sides of pairs; give the figure pairs")
+    if headline and headline.rule == "adjusted" and headline.options.get("term", terms[0]) not in terms:
+        check.fail(f"{key}.headline.term", f"{headline.options['term']!r} is not one of the figure's terms")
     if headline and headline.rule == "differences":
         chosen = headline.options.get("breakdown") or next((b for b in breakdowns if b != ALL), None)
         if chosen is None or chosen not in breakdowns or chosen == ALL:
             check.fail(f"{key}.headline.breakdown", "the differences rule needs a breakdown of this figure other than all")
         headline = Headline(headline.rule, {**headline.options, "breakdown": chosen})
+    pairs = _pairs(check, node["pairs"], f"{key}.pairs", instrument) if "pairs" in node else ()
     return FigureSpec(
         id=figure_id, section=section, kind=kind, title=check.text(node.get("title"), f"{key}.title", optional=True),
         questions=questions, breakdowns=breakdowns, sort=sort,
         caption=check.text(node.get("caption"), f"{key}.caption", optional=True), headline=headline, where=key,
+        pairs=pairs, terms=terms, sides=sides,
     )
 
 
@@ -239,7 +339,12 @@ def parse(raw: Any, path: Path, instrument: Instrument) -> ReportSpec:
         if not isinstance(node.get("id"), str) or not ID.match(node["id"]):
             check.fail(f"{where}.id", "expected lower-case letters, digits, '-' or '_'")
         where = f"sections[{node['id']}]"
-        node = check.mapping(node, where, {"id", "title", "intro", "placeholder", "methods", "figures"}, {"id", "title"})
+        node = check.mapping(node, where, {"id", "title", "intro", "placeholder", "methods", "figures", "coding"},
+                             {"id", "title"})
+        coding = node.get("coding")
+        if coding is not None and (not isinstance(coding, str) or coding not in
+                                   {q.id for q in instrument.questions if q.type == "text"}):
+            check.fail(f"{where}.coding", "expected the id of a free-text question (its coding is described here)")
         if node["id"] in seen:
             check.fail(f"{where}.id", "duplicate section id")
         seen.add(node["id"])
@@ -260,7 +365,7 @@ def parse(raw: Any, path: Path, instrument: Instrument) -> ReportSpec:
             id=node["id"], title=check.text(node["title"], f"{where}.title"),
             intro=check.text(node.get("intro"), f"{where}.intro", optional=True) or "",
             placeholder=check.text(node.get("placeholder"), f"{where}.placeholder", optional=True),
-            methods=methods, figures=tuple(figures),
+            methods=methods, figures=tuple(figures), coding=coding,
         ))
     return ReportSpec(path=path, title=check.text(raw.get("title"), "title", optional=True),
                       subtitle=check.text(raw.get("subtitle"), "subtitle", optional=True),
@@ -305,15 +410,30 @@ def load(path: Path, instrument: Instrument) -> ReportSpec:
             intro: optional paragraph
             placeholder: optional text shown instead of content (a section still to be written)
             methods: true              # optional: this section holds the generated methods appendix
+            coding: question id        # optional: how this free-text question was coded (tags, manual
+                                       # coding, agreement between coders), from keywords.csv and
+                                       # coding_agreement.csv; answers themselves are never shown
             figures:
               - id: concern-region     # lower-case, unique among figures
-                kind: stacked | dots | bars | crosstab
-                question: id | questions: [ids] | group: question group id
+                kind: stacked | dots | bars | crosstab | keywords | keyword-bars | choices | models | pairs
+                question: id | questions: [ids] | group: question group id | pairs: pair group or [pair ids]
                 breakdowns: [all, un_group]   # default [all]; instrument breakdown ids
                 sort: none | topbox | mean | value
                 title: optional (default: question and breakdown names)
                 caption: optional
-                headline: {rule: share | largest | diagonal | top | differences, ...}
+                terms: [gender, weog]  # kind models: the model terms drawn, one panel per compared level
+                sides: [a, b]          # figures of pairs: what the two sides are called (default: from
+                                       # the questions' short names)
+                headline: {rule: share | largest | diagonal | top | differences | leading | associations
+                                 | adjusted | gaps | gap, ...}
+
+        Kinds: stacked (100% bars of ordinal answers; with `pairs`, the two sides of each pair side by
+        side), dots (mean ratings by group), bars (one question's answers), crosstab (a question by a
+        breakdown), keywords (the codebook tags of a free-text question, type size growing with mentions),
+        keyword-bars (the same tags ranked), choices (share of each group choosing each choice of a
+        multi-select question or tag, with the per-choice tests), models (adjusted odds ratios from
+        models.csv), pairs (mean ratings of the two sides of each pair from paired.csv, sorted by gap).
+        The questions of a stacked, dots, models or pairs figure come from one question group.
     """
     raw = read_yaml(path) if path.exists() else default_raw(instrument)
     return parse(raw, path, instrument)

@@ -137,6 +137,7 @@ class Look:
     minimum: int
     alpha: float = 0.05
     levels: tuple = ()
+    extra: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,11 @@ class Page:
         x, y, w, h = self.chart
         return self.figure.add_axes((x / WIDTH, y / self.height, w / WIDTH, h / self.height), **kwargs)
 
+    def axes_at(self, left: float, width: float, **kwargs):
+        """Axes over a vertical slice of the chart box: `left` inches from its left edge, `width` wide."""
+        x, y, _, h = self.chart
+        return self.figure.add_axes(((x + left) / WIDTH, y / self.height, width / WIDTH, h / self.height), **kwargs)
+
 
 def _legend_lines(swatches: list[Swatch], width: float) -> list[list[tuple[Swatch, float]]]:
     box = SIZE["legend"] / 72.0
@@ -183,6 +189,8 @@ def _draw_swatch(fig, swatch: Swatch, x: float, y: float, height: float) -> None
     box = SIZE["legend"] / 72.0
     cx, cy = x + box / 2, y + box * 0.35
     transform = fig.dpi_scale_trans
+    if swatch.marker == "none":
+        return
     if swatch.marker == "dot":
         patch = Circle((cx, cy), box * 0.42, facecolor=swatch.colour, edgecolor=swatch.edge or "none",
                        linewidth=0.9, transform=transform)

@@ -10,19 +10,37 @@ import pandas as pd
 from pipeline.errors import PulseError
 
 NAMES = ("distributions", "topbox", "means", "tests")
+OPTIONAL = ("models", "paired", "keywords", "coding_agreement")
 RANK_TESTS = ("mann-whitney", "kruskal-wallis")
+CHOICE_TESTS = ("chi-square", "fisher-exact", "monte-carlo")
+BOOLEAN = ("suppressed", "shown", "converged", "po_violated")
+TEXT = ("group", "level", "group_a", "group_b", "groups", "note", "topbox", "test", "tag", "label", "term",
+        "reference", "pair", "question_a", "question_b", "family")
 ALL = "all"
+TAGS = "_tags"
 
 
 @dataclass(frozen=True)
 class Tables:
+    """The tidy tables figures read. The four always needed are loaded eagerly; models, paired, keywords
+    and coding_agreement are None when a caller did not load them (a figure that needs one says so)."""
+
     distributions: pd.DataFrame
     topbox: pd.DataFrame
     means: pd.DataFrame
     tests: pd.DataFrame
+    models: pd.DataFrame | None = None
+    paired: pd.DataFrame | None = None
+    keywords: pd.DataFrame | None = None
+    coding_agreement: pd.DataFrame | None = None
+    folder: Path | None = None
 
     def get(self, name: str) -> pd.DataFrame:
-        return getattr(self, name)
+        table = getattr(self, name)
+        if table is None:
+            where = self.folder / f"{name}.csv" if self.folder else f"{name}.csv"
+            raise PulseError(f"{where}: table not found; run `pulse analyze` for this wave first")
+        return table
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -31,17 +49,34 @@ def read_table(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise PulseError(f"{path}: table not found; run `pulse analyze` for this wave first")
     frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    if "suppressed" in frame:
-        frame["suppressed"] = frame["suppressed"].astype(str).str.lower().eq("true")
-    for column in ("group", "level", "group_a", "group_b", "groups", "note", "topbox", "test"):
+    for column in BOOLEAN:
+        if column in frame:
+            frame[column] = frame[column].astype(str).str.lower().eq("true")
+    for column in TEXT:
         if column in frame:
             frame[column] = frame[column].astype(object).where(frame[column].notna(), "")
     return frame
 
 
 def load_tables(folder: Path) -> Tables:
-    """The tables figures read, from `folder` (outputs/<survey>/<wave>/tables)."""
-    return Tables(**{name: read_table(folder / f"{name}.csv") for name in NAMES})
+    """The tables figures read, from `folder` (outputs/<survey>/<wave>/tables); the optional ones when
+    they exist."""
+    optional = {name: read_table(folder / f"{name}.csv") for name in OPTIONAL if (folder / f"{name}.csv").exists()}
+    return Tables(**{name: read_table(folder / f"{name}.csv") for name in NAMES}, **optional, folder=folder)
+
+
+def tags_variable(question: str) -> str:
+    """The variable under which the analyze stage describes the codebook tags of a free-text question."""
+    return f"{question}{TAGS}"
+
+
+def choice_tests(tests: pd.DataFrame, variable: str, breakdown: str) -> pd.DataFrame:
+    """The per-choice tests of independence (`<variable>:<code>`) of a multi-select variable or of the tags
+    of a free-text question, for one declared breakdown (not its splits), with `code` added."""
+    picked = tests[tests["question"].astype(str).str.startswith(f"{variable}:") & (tests["breakdown"] == breakdown)
+                   & tests["test"].isin(CHOICE_TESTS)].copy()
+    picked["code"] = picked["question"].str.slice(len(variable) + 1)
+    return picked
 
 
 def table_breakdowns(table: pd.DataFrame, breakdown: str) -> list[str]:

@@ -18,7 +18,7 @@ HERE = Path(__file__).parent
 DATA = HERE.parent / "data"
 REPO = HERE.parent.parent
 NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?%?")
-FORMATS = {"percent": fmt.percent, "count": fmt.count, "mean": fmt.mean}
+FORMATS = {"percent": fmt.percent, "count": fmt.count, "mean": fmt.mean, "signed": fmt.signed}
 
 
 def tiny_project(folder: Path, report: Path | None = HERE / "tiny_report.yaml", min_group_size: int = 1) -> Wave:
@@ -41,9 +41,17 @@ def analysed(wave: Wave) -> dict:
 
 def risk_pulse_project(folder: Path) -> Wave:
     """A copy of the bundled Risk Pulse example wave, ingested and analysed."""
-    shutil.copytree(REPO / "surveys" / "risk-pulse", folder / "surveys" / "risk-pulse")
+    return bundled_project(folder, "risk-pulse", "2024-05")
+
+
+def bundled_project(folder: Path, survey: str, wave_id: str) -> Wave:
+    """A copy of one bundled survey with one of its waves, ingested and analysed."""
+    source = REPO / "surveys" / survey
+    shutil.copytree(source, folder / "surveys" / survey,
+                    ignore=lambda d, names: [n for n in names if Path(d) == source and (source / n / "wave.yaml").exists()
+                                             and n != wave_id])
     shutil.copy(REPO / "params.yaml", folder / "params.yaml")
-    wave = Wave(folder, "risk-pulse", "2024-05")
+    wave = Wave(folder, survey, wave_id)
     analysed(wave)
     return wave
 
@@ -82,7 +90,7 @@ def fact_problems(entry: dict, tables_dir: Path) -> list[str]:
     for fact in sorted(entry["facts"], key=lambda f: -len(f["text"])):
         if fact["kind"] in ("name", "wording"):
             rest = rest.replace(fact["text"], " ")
-    backed = {f["text"] for f in entry["facts"] if f["kind"] in ("value", "count")}
+    backed = {number for f in entry["facts"] if f["kind"] in ("value", "count") for number in NUMBER.findall(f["text"])}
     for number in NUMBER.findall(rest):
         if number not in backed:
             problems.append(f"{entry['id']}: {number} in the headline has no fact behind it")

@@ -22,9 +22,15 @@ def test_risk_pulse_report_is_valid_and_covers_annex_e():
     assert [s.id for s in spec.sections] == ["sample", "acceleration", "risk", "change", "groups-of-concern", "methods"]
     assert all(f.headline is not None for f in spec.figures)
     kinds = {f.kind for f in spec.figures}
-    assert kinds == {"bars", "crosstab", "stacked", "dots"}
+    assert kinds == {"bars", "crosstab", "stacked", "dots", "keywords", "keyword-bars", "choices", "models"}
     harm = [f for f in spec.figures if f.kind == "dots"]
     assert {b for f in harm for b in f.breakdowns} == {"all", "weog", "un_group", "gender", "field"}
+    concern = next(s for s in spec.sections if s.id == "groups-of-concern")
+    assert concern.placeholder is None and concern.coding == "groups_of_concern"
+    assert {f.kind for f in concern.figures} == {"keywords", "keyword-bars", "choices"}
+    assert {b for f in concern.figures for b in f.breakdowns} == {"all", "un_group", "gender"}
+    adjusted = next(f for f in spec.figures if f.kind == "models")
+    assert adjusted.section == "risk" and set(adjusted.terms) == {"gender", "weog", "technical"}
 
 
 def tiny_raw():
@@ -86,9 +92,14 @@ def test_without_report_yaml_a_default_report_is_built(tmp_path):
 
 
 def test_generic_code_names_no_survey():
-    instrument = load_instrument(RISK / "instrument.yaml")
-    words = {q.id for q in instrument.questions} | {instrument.id, instrument.title, "Pulse Check", "Annex E"}
-    words -= {"gender", "age", "field", "sector", "nationality", "residence", "trends", "elaboration"}
+    words = {"Pulse Check", "Annex E", "Opportunity Scan", "Annex F"}
+    for survey in ("risk-pulse", "opportunity-scan"):
+        instrument = load_instrument(REPO / "surveys" / survey / "instrument.yaml")
+        words |= {q.id for q in instrument.questions} | {instrument.id, instrument.title}
+        words |= set(instrument.question_groups) | {p.id for p in instrument.pairs} | {p.group for p in instrument.pairs}
+    words -= {"gender", "age", "field", "sector", "nationality", "residence", "trends", "elaboration", "open",
+              "demographics", "divide", "actors", "expertise", "timing", "awareness", "concern", "change", "pace",
+              "barriers"}
     code = [*(REPO / "pipeline" / "figures").glob("*.py"), REPO / "pipeline" / "report.py", REPO / "pipeline" / "format.py",
             *(REPO / "templates").iterdir()]
     for path in code:
