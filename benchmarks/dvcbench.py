@@ -1,0 +1,70 @@
+"""`dvc repro` with nothing changed, measured in a scratch copy of the repository (never in the repository
+itself, so its dvc.lock and outputs are left alone).
+
+The copy holds the repository's files as they are in the work tree (tracked and untracked, not ignored), or
+the snapshot of the commit being measured (`--code`), committed to a fresh git repository; its own `pipeline/` is put first on PYTHONPATH so the stages it runs
+are the copy's. A first `dvc repro` brings it up to date (every stage of every wave in params.yaml runs);
+then `dvc repro` is timed `runs` times, each one checked to have run no stage and to leave dvc.lock alone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from benchmarks.measure import run_child, summarise
+
+UP_TO_DATE = ("didn't change, skipping", "Data and pipelines are up to date")
+
+
+def _files(repo: Path) -> list[str]:
+    listed = subprocess.run(["git", "-C", str(repo), "ls-files", "-co", "--exclude-standard", "-z"],
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    return [f for f in listed if f and not f.startswith("benchmarks/")]
+
+
+def scratch_copy(repo: Path, code_root: Path, target: Path) -> Path:
+    """The work tree's files (or, for a snapshot, the snapshot's) in a fresh git repository at `target`."""
+    if target.exists():
+        shutil.rmtree(target)
+    if code_root != repo:
+        shutil.copytree(code_root, target, ignore=shutil.ignore_patterns("benchmarks"))
+    for name in _files(repo) if code_root == repo else []:
+        source = repo / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@localhost",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@localhost"}
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-q", "-m", "benchmark snapshot"]):
+        subprocess.run(cmd, cwd=target, env=env, check=True, capture_output=True)
+    return target
+
+
+def measure(repo: Path, code_root: Path, scratch: Path, runs: int, log) -> dict:
+    copy = scratch_copy(repo, code_root, scratch / "dvc-repo")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(copy), os.environ.get("PYTHONPATH")]))}
+    log("dvc: first `dvc repro` in the scratch copy (runs every stage of every wave)")
+    started = time.perf_counter()
+    first = run_child(["dvc", "repro"], cwd=copy, env=env)
+    result = {"copy": str(copy), "first_repro_wall": time.perf_counter() - started}
+    lock_before = (copy / "dvc.lock").read_bytes() if (copy / "dvc.lock").exists() else b""
+    samples, clean = [], True
+    for _ in range(runs):
+        sample = run_child(["dvc", "repro"], cwd=copy, env=env)
+        text = sample["stdout"] + sample["stderr"]
+        ran = "Running stage" in text
+        clean = clean and not ran and any(marker in text for marker in UP_TO_DATE)
+        samples.append(sample)
+    lock_after = (copy / "dvc.lock").read_bytes() if (copy / "dvc.lock").exists() else b""
+    status = run_child(["dvc", "status"], cwd=copy, env=env)
+    result.update(summarise(samples))
+    result["no_stage_ran"] = clean
+    result["lock_unchanged"] = lock_before == lock_after
+    result["status_wall"] = status["wall"]
+    result["last_output"] = "\n".join((samples[-1]["stdout"] + samples[-1]["stderr"]).strip().splitlines()[-3:])
+    result["first_output_tail"] = "\n".join(first["stdout"].strip().splitlines()[-2:])
+    return result
