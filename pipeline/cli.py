@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Expert pulse survey: raw export to reviewed annex-style report.")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", parents=[common], help="run every stage for the given waves (default: all)")
-    run.add_argument("waves", nargs="*", help="wave folders, e.g. surveys/risk-pulse/2024-05")
+    run.add_argument("waves", nargs="*", help="wave folders, e.g. surveys/<survey>/<wave>")
     for name, text in (("ingest", "read, screen, recode and derive one wave"),
                        ("analyze", "write the tidy tables of one ingested wave"),
                        ("trends", "compare one wave with the wave fielded before it"),
@@ -38,21 +38,21 @@ def build_parser() -> argparse.ArgumentParser:
                        ("report", "write report.html and report.pdf of one wave"),
                        ("manifest", "hash every input and output of one wave into manifest.json")):
         command = commands.add_parser(name, parents=[common], help=text)
-        command.add_argument("wave", help="wave folder, e.g. surveys/risk-pulse/2024-05")
+        command.add_argument("wave", help="wave folder, e.g. surveys/<survey>/<wave>")
     verify = commands.add_parser("verify", parents=[common],
                                  help="re-run a wave in a temporary folder and compare every file with its manifest")
-    verify.add_argument("output", help="a wave's output folder, e.g. outputs/risk-pulse/2024-05")
+    verify.add_argument("output", help="a wave's output folder, e.g. outputs/<survey>/<wave>")
     validate = commands.add_parser("validate", parents=[common], help="check an instrument.yaml")
     validate.add_argument("instrument", type=Path)
     synth = commands.add_parser("synth", parents=[common], help="write a synthetic example export for a wave")
-    synth.add_argument("survey", help="survey folder name under surveys/, e.g. risk-pulse")
+    synth.add_argument("survey", help="survey folder name under surveys/")
     synth.add_argument("wave", help="wave name, e.g. 2024-05")
     synth.add_argument("--n", type=int, default=None, help="number of kept respondents (default: the spec's)")
     synth.add_argument("--seed", type=int, default=None, help="random seed (default: the spec's)")
     synth.add_argument("--out", type=Path, default=None, help="write here instead of the wave's export file")
     new_wave = commands.add_parser("new-wave", parents=[common],
                                    help="add a wave: create its folder, copy the export in, check it, list it in params.yaml")
-    new_wave.add_argument("survey", help="survey folder name under surveys/, e.g. risk-pulse")
+    new_wave.add_argument("survey", help="survey folder name under surveys/")
     new_wave.add_argument("wave", help="wave name, e.g. 2025-02")
     new_wave.add_argument("--from", dest="export", type=Path, required=True, help="the survey tool's export")
     new_wave.add_argument("--replace", action="store_true", help="write the export and wave.yaml of an existing wave again")

@@ -40,7 +40,7 @@ class _Unknown:
 
 
 def _roles(instrument: Instrument) -> dict[str, str]:
-    """What each column the instrument reads is, for messages: `question harm_j` or `export.consent`."""
+    """What each column the instrument reads is, for messages: `question <id>` or `export.consent`."""
     export = instrument.export
     roles = {export.get(key): f"export.{key}" for key in ("respondent_id", "submitted_at", "duplicate_key")}
     for key in ("preview", "consent"):

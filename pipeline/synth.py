@@ -2,7 +2,7 @@
 
 The real microdata of a survey is often not public. This module turns an instrument (the
 mapping read from `instrument.yaml`) and a calibration spec (`synth.yaml`, see
-`surveys/risk-pulse/synth.yaml` for the documented format) into a raw export that looks like
+the bundled surveys' `synth.yaml` for the documented format) into a raw export that looks like
 a Qualtrics CSV export: one row per submission, text labels, administrative columns, and the
 rows the ingest must screen out (a preview, declined consent, duplicate submissions, an empty
 row). Nothing here is specific to one survey: every label, share, country and phrase comes
@@ -21,7 +21,7 @@ How the calibration is exact by construction:
 - a question with an `eligible` condition in the instrument (skip logic) is left blank for the
   respondents it was not shown to, and its quotas are exact among those it was shown to.
 
-Spec features beyond the Risk Pulse's (see `surveys/opportunity-scan/synth.yaml`): an attribute's
+Spec features beyond the Risk Pulse's (see the bundled surveys' specs): an attribute's
 `quota_by` may name a country attribute (nationality_group, residence_group, nationality,
 residence), the attribute is then drawn after the countries; an item's `latent` may be a mapping
 `{latent: loading, ...}` (several latents, e.g. a general and a domain factor shared by paired

@@ -1,7 +1,7 @@
 """Codebooks for free-text questions: load, validate, and tag answers automatically.
 
 A codebook is `surveys/<survey>/codebooks/<question>.yaml` (the format is documented in
-`surveys/risk-pulse/codebooks/README.md`): one tag per concept, with a `label` for tables and
+`surveys/<survey>/codebooks/README.md` in the bundled surveys): one tag per concept, with a `label` for tables and
 figures, `synonyms` (plain phrases) and `patterns` (regular expressions), both matched
 case-insensitively on word boundaries, and `exclude` patterns whose matches never count for that
 tag (e.g. "bad actors" for the creatives' "actors"). Only meaningful answers (see

@@ -100,8 +100,8 @@ def test_generic_code_names_no_survey():
     words -= {"gender", "age", "field", "sector", "nationality", "residence", "trends", "elaboration", "open",
               "demographics", "divide", "actors", "expertise", "timing", "awareness", "concern", "change", "pace",
               "barriers"}
-    code = [*(REPO / "pipeline" / "figures").glob("*.py"), REPO / "pipeline" / "report.py", REPO / "pipeline" / "format.py",
-            *(REPO / "templates").iterdir()]
+    words |= {"risk-pulse", "opportunity-scan"}
+    code = [*(REPO / "pipeline").rglob("*.py"), *(REPO / "templates").iterdir()]
     for path in code:
         text = path.read_text(encoding="utf-8")
         found = [w for w in words if re.search(rf"\b{re.escape(w)}\b", text)]
