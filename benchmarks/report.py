@@ -221,8 +221,11 @@ def render(data: dict) -> str:
         out += [f"## {_n(n)} respondents", ""]
         out += [f"Export {export.get('bytes', 0) / 1e6:.1f} MB ({export.get('bytes', 0) / n:.0f} bytes per respondent)"
                 + (", byte-identical to the bundled wave surveys/risk-pulse/2024-05" if export.get("bundled") else "")
-                + f"; {entry.get('runs', '–')} run(s), median (min–max); measured {entry.get('measured_at', '–')}, "
-                f"load average {_load(entry.get('loadavg_start'))} at start, {_load(entry.get('loadavg_end'))} at end.", ""]
+                + f"; {entry.get('runs', '–')} run(s), median (min–max); {entry.get('code', '')} measured {entry.get('measured_at', '–')}, "
+                f"load average {_load(entry.get('loadavg_start'))} at start, {_load(entry.get('loadavg_end'))} at end."
+                + (f" ({', '.join(entry['kept_from_earlier']['parts'])} from the earlier measurement of "
+                   f"{entry['kept_from_earlier']['measured_at']}, {entry['kept_from_earlier'].get('code', '')}.)"
+                   if entry.get("kept_from_earlier") else ""), ""]
         rows = []
         for name, stage in entry.get("stages", {}).items():
             rows.append([f"`pulse {name}`", _spread(stage), _spread(stage, "cpu"), _mb(stage["maxrss_mb"])])
@@ -281,12 +284,18 @@ def render(data: dict) -> str:
     dvc = data.get("dvc")
     if dvc:
         out += ["## `dvc repro` with nothing changed", "",
-                f"In a scratch copy of the repository (its work tree as it was, committed to a fresh git repository, "
-                f"its own pipeline/ first on PYTHONPATH): a first `dvc repro` brought it up to date in "
-                f"{_s(dvc.get('first_repro_wall'))}; then `dvc repro` ran {dvc['runs']} times: {_spread(dvc)} wall, "
+                f"In a scratch copy of the code measured ({mach.get('code', 'the work tree')}), committed to a fresh git "
+                f"repository, its own pipeline/ first on PYTHONPATH: a first `dvc repro` brought it up to date in "
+                f"{_s(dvc.get('first_repro_wall'))}"
+                f"{' (the copy was made and brought up to date by an earlier run of the same commit)' if dvc.get('reused_copy') else ''}; then `dvc repro` ran {dvc['runs']} times: {_spread(dvc)} wall, "
                 f"{_spread(dvc, 'cpu')} CPU, peak {_mb(dvc['maxrss_mb'])}; no stage ran: {dvc.get('no_stage_ran')}; "
                 f"dvc.lock unchanged: {dvc.get('lock_unchanged')}. `dvc status`: {_s(dvc.get('status_wall'))}.", "",
                 "Last output: `" + dvc.get("last_output", "").replace("\n", " ⏎ ") + "`", ""]
+        if dvc.get("stages_checked"):
+            out += [f"The no-op `dvc repro` checked {dvc['stages_checked']} stages.", ""]
+        for wave in dvc.get("left_out", []):
+            out += [f"- **Left out of the measurement:** wave {wave}. `dvc repro` of the measured commit fails there, "
+                    "so the copy's params.yaml drops that wave and the no-op is measured on the remaining waves.", ""]
     profiled = [(n, e["profiles"]) for n, e in sizes if e.get("profiles")]
     if profiled:
         out += ["## Where the time goes (pyinstrument)", "",
@@ -296,7 +305,11 @@ def render(data: dict) -> str:
                 "pipeline function on the stack (its own time plus the library calls it makes, less the pipeline "
                 "functions it calls): the functions to change. The interactive HTML profiles stay in the scratch folder.", ""]
         for n, profiles in profiled:
-            out += [f"### {_n(n)} respondents", ""]
+            entry = dict(sizes)[n]
+            earlier = entry.get("kept_from_earlier", {})
+            origin = (f" (profiled {earlier.get('measured_at')}, {earlier.get('code', 'an earlier run')})"
+                      if "profiles" in earlier.get("parts", []) else f" ({entry.get('code', '')})")
+            out += [f"### {_n(n)} respondents{origin}", ""]
             for name, p in profiles.items():
                 out += [f"**{name}**: {_s(p['total'])} profiled, of which imports {_s(p['imports'])} "
                         f"({100 * p['imports'] / p['total']:.0f}%).", ""]
@@ -306,7 +319,8 @@ def render(data: dict) -> str:
                 out += ["- self: " + "; ".join(f"`{f['frame']}` {_s(f['seconds'])}" for f in p["self"][:5])]
                 out += ["- pipeline: " + "; ".join(f"`{f['frame']}` {_s(f['seconds'])}" for f in p["pipeline"][:6]), ""]
     if data.get("failures"):
-        out += ["## Failures", ""] + [f"- {f}" for f in data["failures"]] + [""]
+        out += ["## Failures", ""] + [f"- {f.splitlines()[0]} … {f.strip().splitlines()[-1].strip()}"
+                                      for f in data["failures"]] + [""]
     out += ["## Method", "",
             "- Waves: `pipeline.synth.generate(instrument, spec, n=N, seed=S)` + `write_export` (the Risk Pulse spec's "
             "seed), cached under the scratch folder keyed by size, seed and a hash of instrument.yaml, synth.yaml and "

@@ -134,7 +134,15 @@ def measure_size(n: int, args, wanted: list[str] | None, skip: set[str], store: 
     all_stages = current_stages()
     stages = [s for s in all_stages if wanted is None or s in wanted]
     entry = store.size(n)
+    # --merge: what this run leaves out (e.g. profiles) is kept from the earlier measurement of this size
+    kept = {key: entry[key] for key, part in (("profiles", "profile"), ("inprocess", "inprocess"),
+                                               ("baseline", "baseline"), ("e2e", "e2e"))
+            if part in skip and key in entry}
+    kept_from = {"measured_at": entry.get("measured_at"), "code": entry.get("code")}
     entry.clear()
+    if kept:
+        entry["kept_from_earlier"] = {**kept_from, "parts": sorted(kept)}
+        entry.update(kept)
     entry.update(measured_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), loadavg_start=loadavg(),
                  registry=all_stages, code=args.code_label)
     export, generated = data.export(args.code_root, args.scratch, n, args.seed)
@@ -330,8 +338,10 @@ def main(argv: list[str] | None = None) -> int:
     if "dvc" not in skip:
         from benchmarks import dvcbench
 
-        steps.append(("dvc", lambda: store.data.__setitem__("dvc", dvcbench.measure(REPO, args.code_root, args.scratch, max(args.runs, 3), _log))))
+        steps.append(("dvc", lambda: store.data.__setitem__("dvc", dvcbench.measure(REPO, args.code_root, args.scratch, max(args.runs, 3), _log,
+                                                                      args.code_label))))
     for label, step in steps:
+        failures[:] = [f for f in failures if not f.startswith(f"{label}:")]  # re-measured now
         try:
             step()
         except ChildFailed as error:
