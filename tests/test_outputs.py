@@ -29,3 +29,16 @@ def test_failed_write_leaves_the_previous_file(tmp_path):
             temporary.write_text("half")
             raise RuntimeError("stage failed")
     assert path.read_text() == "old" and list(tmp_path.iterdir()) == [path]
+
+
+def test_atomic_writes_get_ordinary_permissions(tmp_path):
+    """A file written through a temporary path is readable like any other file (mkstemp makes 0600)."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        with atomic_path(tmp_path / "out.txt") as temporary:
+            temporary.write_text("x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out.txt").stat().st_mode & 0o777 == 0o644
