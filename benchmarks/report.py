@@ -151,6 +151,27 @@ def targets(data: dict) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+README_BEGIN = "<!-- benchmarks:targets (written by python -m benchmarks from benchmarks/results.md; do not edit) -->"
+README_END = "<!-- /benchmarks:targets -->"
+
+
+def targets_table(markdown: str) -> str:
+    """The table under "## Targets" in a rendered results.md (header to the first blank line)."""
+    lines = markdown.split("## Targets\n", 1)[1].lstrip("\n").splitlines()
+    return "\n".join(lines[: lines.index("")] if "" in lines else lines) + "\n"
+
+
+def update_readme(readme: str, results_markdown: str) -> str:
+    """The README text with its block between the benchmark markers replaced by the targets table of results.md.
+
+    Raises ValueError when the README has no such block."""
+    if README_BEGIN not in readme or README_END not in readme:
+        raise ValueError("README.md has no benchmark block: add the two benchmarks:targets marker lines")
+    head, rest = readme.split(README_BEGIN, 1)
+    _, tail = rest.split(README_END, 1)
+    return f"{head}{README_BEGIN}\n{targets_table(results_markdown)}{README_END}{tail}"
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in row) + " |" for row in rows]

@@ -287,6 +287,17 @@ def measure_startup(args, store: Store) -> None:
     store.save()
 
 
+def _write(out: Path, markdown: str) -> None:
+    """Write the results; when they are the repository's own results.md, copy the targets table into README.md."""
+    from benchmarks.report import update_readme
+
+    out.write_text(markdown, encoding="utf-8")
+    if out.resolve() == (REPO / "benchmarks" / "results.md").resolve():
+        readme = REPO / "README.md"
+        readme.write_text(update_readme(readme.read_text(encoding="utf-8"), markdown), encoding="utf-8")
+        _log(f"updated the performance table in {readme}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from benchmarks.report import render
@@ -294,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     args.scratch = (args.scratch or data.default_scratch()).resolve()
     store = Store(args.scratch / "results.json", fresh=not (args.merge or args.render_only))
     if args.render_only:
-        args.out.write_text(render(store.data), encoding="utf-8")
+        _write(args.out, render(store.data))
         _log(f"wrote {args.out}")
         return 0
     if args.quick:
@@ -352,6 +363,6 @@ def main(argv: list[str] | None = None) -> int:
                seconds=time.perf_counter() - started)
     store.save()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(store.data), encoding="utf-8")
+    _write(args.out, render(store.data))
     _log(f"wrote {args.out} (raw results: {store.path})")
     return 1 if failures else 0

@@ -49,3 +49,17 @@ def test_runner_smoke_on_a_tiny_wave(tmp_path):
     assert "| `pulse ingest` |" in text and "## Targets" in text and "## Machine" in text
     exports = list((tmp_path / "scratch" / "exports").glob("*.csv"))
     assert len(exports) == 1 and exports[0].stat().st_size > 0
+
+
+def test_readme_quotes_the_measured_targets():
+    """The README's performance table is the targets table of benchmarks/results.md, as the runner last wrote it."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    results = (REPO / "benchmarks" / "results.md").read_text(encoding="utf-8")
+    assert report.update_readme(readme, results) == readme
+
+
+def test_readme_block_is_replaced_not_appended():
+    results = "# B\n\n## Targets\n\n| a | b |\n|---|---|\n| x | 1 s |\n\n## Next\n"
+    readme = f"intro\n{report.README_BEGIN}\nold\n{report.README_END}\nrest\n"
+    assert report.update_readme(readme, results) == (
+        f"intro\n{report.README_BEGIN}\n| a | b |\n|---|---|\n| x | 1 s |\n{report.README_END}\nrest\n")
