@@ -38,7 +38,8 @@ def _umask() -> int:
 
 
 FORMULA_START = re.compile(r"^[=+\-@\t\r]")
-NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+NUMBER = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
+NUMBER_RE2 = NUMBER.pattern.replace("\\Z", "$")
 
 
 def neutralise_cell(value: object) -> object:
@@ -49,12 +50,31 @@ def neutralise_cell(value: object) -> object:
     return value
 
 
+def neutralise_column(column: pd.Series) -> pd.Series:
+    """`column` with `neutralise_cell` applied to every cell; columns holding only text (and missing values) are
+    checked with RE2 over the whole column at once, so the cost does not grow with Python calls per cell."""
+    if pd.api.types.infer_dtype(column, skipna=True) not in ("string", "empty"):
+        return column.map(neutralise_cell)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = pa.array(column, type=pa.large_string(), from_pandas=True)
+    risky = pc.and_(pc.match_substring_regex(values, FORMULA_START.pattern),
+                    pc.invert(pc.match_substring_regex(values, NUMBER_RE2))).fill_null(False)
+    if not pc.any(risky).as_py():
+        return column
+    mask = risky.to_numpy(zero_copy_only=False)
+    out = column.copy()
+    out[mask] = "'" + column[mask].astype(str)
+    return out
+
+
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` with every text column passed through `neutralise_cell` (numeric columns untouched)."""
+    """`frame` with every text column passed through `neutralise_column` (numeric columns untouched)."""
     frame = frame.copy()
     for column in frame.columns:
         if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
-            frame[column] = frame[column].map(neutralise_cell)
+            frame[column] = neutralise_column(frame[column])
     return frame
 
 

@@ -85,10 +85,19 @@ def redact_text(clean: pd.DataFrame, instrument: Instrument, redaction, recodes:
             if per_answer[kind].sum():
                 recodes.append(dict(question=question.id, rule=f"redacted_{kind}", value_exported="",
                                     value_used=f"[{kind}]", count=int(per_answer[kind].sum())))
-        hit = per_answer.sum(axis=1).to_numpy() > 0
-        for position in np.flatnonzero(hit):
-            kinds = "+".join(k for k in per_answer.columns if per_answer[k].iloc[position])
-            flags.setdefault(int(clean["row"].iloc[position]), []).append(f"redacted:{question.id}={kinds}")
+        found = per_answer.to_numpy() > 0
+        rows = clean["row"].to_numpy()
+        for position in np.flatnonzero(found.any(axis=1)):
+            kinds = "+".join(k for k, hit in zip(per_answer.columns, found[position]) if hit)
+            flags.setdefault(int(rows[position]), []).append(f"redacted:{question.id}={kinds}")
+
+
+def _flag_column(n: int, flags: dict[int, list[str]]) -> np.ndarray:
+    """The ledger's `flags` column for export rows 1..n: each row's flags joined by ";", "" without any."""
+    column = np.full(n, "", dtype=object)
+    for row, found in flags.items():
+        column[row - 1] = ";".join(found)
+    return column
 
 
 def count_non_answers(clean: pd.DataFrame, codebooks: dict, recodes: list[dict]) -> None:
@@ -114,7 +123,7 @@ def ingest(export: Export, instrument: Instrument, redaction=None, codebooks: di
     ledger = screen(export.frame, instrument, export.first_line)
     kept = ledger["outcome"].to_numpy() == "kept"
     kept_rows = ledger.loc[kept, "row"].reset_index(drop=True)
-    frame = export.frame.loc[kept].reset_index(drop=True)
+    frame = export.frame.loc[kept, required_columns(instrument)].reset_index(drop=True)
     recoded = recode(frame, instrument)
     if recoded.problems:
         raise PulseError(_problem_lines(export, kept_rows, recoded.problems))
@@ -122,7 +131,7 @@ def ingest(export: Export, instrument: Instrument, redaction=None, codebooks: di
     clean = pd.DataFrame({"row": kept_rows.to_numpy()})
     key = instrument.export.get("duplicate_key")
     if panel_salt and key:
-        from pipeline.trends import panel_ids
+        from pipeline.ingest.panel import panel_ids
 
         clean["panel_id"] = panel_ids(frame[key], panel_salt).to_numpy()
     clean = pd.concat([clean, pd.DataFrame({k: v for k, v in recoded.columns.items()})], axis=1)
@@ -133,7 +142,7 @@ def ingest(export: Export, instrument: Instrument, redaction=None, codebooks: di
         redact_text(clean, instrument, redaction, recoded.recodes, flags)
     if codebooks:
         count_non_answers(clean, codebooks, recoded.recodes)
-    ledger["flags"] = ledger["row"].map(lambda r: ";".join(flags.get(r, []))).astype(object)
+    ledger["flags"] = pd.Series(_flag_column(len(ledger), flags), index=ledger.index, dtype=object)
     recodes = pd.DataFrame(recoded.recodes, columns=RECODE_COLUMNS)
     recodes = recodes.sort_values(["question", "rule", "value_exported"], kind="stable").reset_index(drop=True)
     warnings = []

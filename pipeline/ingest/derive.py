@@ -23,38 +23,81 @@ def _codes(values) -> list[str]:
     return [] if values is None or values == "" else [c for c in str(values).split(";") if c and c != UNKNOWN_COUNTRY]
 
 
+def _distinct(values) -> tuple[np.ndarray, list]:
+    """(code of each value, distinct values in order of first appearance); None and NaN get code -1."""
+    codes, uniques = pd.factorize(pd.Series(np.asarray(values, dtype=object), dtype=object))
+    return codes, list(uniques)
+
+
+def _spread(per_unique: list, codes: np.ndarray, missing) -> np.ndarray:
+    """`per_unique[code]` for each row, `missing` where the code is -1 (an object array)."""
+    table = np.empty(len(per_unique) + 1, dtype=object)
+    table[:-1] = per_unique
+    table[-1] = missing
+    return table[codes]
+
+
+def _categorical(per_unique: list, codes: np.ndarray, categories) -> pd.Categorical:
+    """A categorical of `per_unique[code]` for each row (missing for code -1 and for values not in
+    `categories`)."""
+    categories = list(categories)
+    position = {value: i for i, value in enumerate(categories)}
+    table = np.array([position.get(v, -1) if v is not None else -1 for v in per_unique] + [-1], dtype=np.int64)
+    return pd.Categorical.from_codes(table[codes], categories=categories)
+
+
 def derive_country(values: np.ndarray) -> np.ndarray:
     """The single country code of each answer (ISO3, "XXX" for an unknown spelling, None if blank)."""
-    return np.array([None if v is None else str(v).split(";")[0] for v in values], dtype=object)
+    codes, uniques = _distinct(values)
+    return _spread([str(v).split(";")[0] for v in uniques], codes, None)
 
 
 def derive_nationality(nationalities: np.ndarray, residence: np.ndarray, out: Recoded, variable: str) -> np.ndarray:
     """The nationality used for analysis, by `countries.choose_nationality`; the count of each rule's use
-    goes to the recodes. Sample counts are over all nationalities of all kept respondents."""
-    lists = [_codes(v) for v in nationalities]
-    sample_counts = Counter(code for codes in lists for code in codes)
-    chosen = np.empty(len(lists), dtype=object)
-    used: Counter = Counter()
-    for i, (codes, home) in enumerate(zip(lists, residence)):
+    goes to the recodes. Sample counts are over all nationalities of all kept respondents. The rule runs
+    once per distinct (nationalities, residence) pair."""
+    nat_codes, nat_values = _distinct(nationalities)
+    home_codes, home_values = _distinct(residence)
+    nat_lists = [_codes(v) for v in nat_values]
+    nat_counts = np.bincount(nat_codes[nat_codes >= 0], minlength=len(nat_values))
+    sample_counts: Counter = Counter()
+    for codes, n in zip(nat_lists, nat_counts):
+        for code in codes:
+            sample_counts[code] += int(n)
+    pair_codes, pairs = pd.factorize(nat_codes.astype(np.int64) * (len(home_values) + 1) + home_codes + 1)
+    chosen_of: list = []
+    rule_of: list[str] = []
+    for pair in pairs:
+        nat, home = divmod(int(pair), len(home_values) + 1)
+        nat_value = nat_values[nat] if nat >= 0 else None
+        home_value = home_values[home - 1] if home > 0 else None
+        codes = nat_lists[nat] if nat >= 0 else []
         if not codes:
-            unknown = nationalities[i] is not None and nationalities[i] != ""
-            chosen[i] = UNKNOWN_COUNTRY if unknown else None
-            used["none"] += 1
+            unknown = nat_value is not None and nat_value != ""
+            chosen_of.append(UNKNOWN_COUNTRY if unknown else None)
+            rule_of.append("none")
             continue
-        chosen[i], rule = countries.choose_nationality(codes, home if home != UNKNOWN_COUNTRY else None, sample_counts)
-        used[rule] += 1
+        chosen, rule = countries.choose_nationality(codes, home_value if home_value != UNKNOWN_COUNTRY else None,
+                                                    sample_counts)
+        chosen_of.append(chosen)
+        rule_of.append(rule)
+    uses = np.bincount(pair_codes, minlength=len(pairs))
+    used: Counter = Counter()
+    for rule, n in zip(rule_of, uses):
+        used[rule] += int(n)
     for rule in ("single", "residence", "least_represented", "none"):
         if used[rule]:
             out.recodes.append(dict(question=variable, rule=f"nationality_rule:{rule}",
                                     value_exported=NATIONALITY_RULES[rule], value_used="nationality used for analysis",
                                     count=used[rule]))
-    return chosen
+    return _spread(chosen_of, pair_codes, None)
 
 
 def derive_lookup(codes: np.ndarray, lookup, categories: tuple[str, ...]) -> pd.Categorical:
     """A categorical from a country-code lookup (UN group, income group); unknown or unclassified → "Unknown"."""
-    mapped = [None if c is None else (lookup(c) if c != UNKNOWN_COUNTRY else None) or "Unknown" for c in codes]
-    return pd.Categorical(mapped, categories=list(categories))
+    rows, uniques = _distinct(codes)
+    mapped = [(lookup(c) if c != UNKNOWN_COUNTRY else None) or "Unknown" for c in uniques]
+    return _categorical(mapped, rows, categories)
 
 
 def derive_recode(values, variable: Derived) -> pd.Categorical:
@@ -63,16 +106,17 @@ def derive_recode(values, variable: Derived) -> pd.Categorical:
     mapping = dict(variable.options["map"])
     other = variable.options.get("other")
     mapping.setdefault("Unknown", None)
-    mapped = [None if v is None or v != v else mapping.get(str(v), other) for v in np.asarray(values, dtype=object)]
-    return pd.Categorical(mapped, categories=list(variable.values()))
+    rows, uniques = _distinct(values)
+    return _categorical([mapping.get(str(v), other) for v in uniques], rows, variable.values())
 
 
 def derive_selected(columns: dict, variable: Derived) -> pd.Categorical:
     """Two groups from a multi-select choice: values[0] when selected, values[1] when not, missing otherwise."""
-    selected = columns[f"{variable.source}__{variable.options['choice']}"]
+    selected = pd.array(columns[f"{variable.source}__{variable.options['choice']}"], dtype="boolean")
     yes, no = variable.values()
-    mapped = [None if s is pd.NA else (yes if s else no) for s in selected]
-    return pd.Categorical(mapped, categories=[yes, no])
+    codes = np.where(selected.to_numpy(dtype=bool, na_value=False), 0, 1)
+    codes[np.asarray(selected.isna())] = -1
+    return pd.Categorical.from_codes(codes, categories=[yes, no])
 
 
 def derive(instrument: Instrument, out: Recoded) -> None:

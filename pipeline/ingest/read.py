@@ -1,7 +1,8 @@
 """Read a raw survey export (CSV, XLSX or SPSS .sav) into a frame of text cells.
 
-Every cell is returned as a Python `str` ("" for blank) so that no value is guessed at: codes such as
-"NA" (Namibia) or "1.0" stay as written, and the recode step decides what each cell means.
+Every cell is returned as text ("" for blank) so that no value is guessed at: codes such as "NA" (Namibia)
+or "1.0" stay as written, and the recode step decides what each cell means. CSV columns stay arrow-backed
+pandas `str` columns (no Python object per cell); XLSX and SPSS columns are object columns of `str`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from pipeline.errors import PulseError
 
 ENCODINGS = ("utf-8", "cp1252")
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+READ_BLOCK = 1 << 24
+DECODE_CHUNK = 1 << 24
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,18 @@ class Export:
     first_line: int
 
 
+def _decodes(raw: bytes, encoding: str) -> bool:
+    """Whether `raw` is valid text in `encoding`, checked in chunks so that no decoded copy is kept."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    view = memoryview(raw)
+    try:
+        for start in range(0, len(raw), DECODE_CHUNK):
+            decoder.decode(view[start:start + DECODE_CHUNK], final=start + DECODE_CHUNK >= len(raw))
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def detect_encoding(raw: bytes) -> str:
     """The text encoding of a CSV: a BOM decides; else UTF-8 if it decodes; else cp1252."""
     if raw.startswith(codecs.BOM_UTF8):
@@ -42,11 +58,8 @@ def detect_encoding(raw: bytes) -> str:
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     for encoding in ENCODINGS:
-        try:
-            raw.decode(encoding)
+        if _decodes(raw, encoding):
             return encoding
-        except UnicodeDecodeError:
-            continue
     raise UnicodeDecodeError("cp1252", raw, 0, 1, "undecodable")
 
 
@@ -67,47 +80,86 @@ def _ragged_line(text: str, delimiter: str) -> tuple[int, int, int] | None:
     return None
 
 
-def parse_csv_text(text: str, delimiter: str, path: Path) -> pd.DataFrame:
-    """Text cells of a CSV document with pyarrow's parser: every column read as text, no value read as
-    missing, quoted newlines allowed, and a row with too many or too few fields an error naming its line."""
-    import pyarrow as pa
+def parse_csv_bytes(data: bytes, delimiter: str, path: Path) -> pa.Table:
+    """Text cells of a UTF-8 CSV document (no BOM, LF or CRLF line ends) with pyarrow's parser: every column
+    read as text, no value read as missing, quoted newlines allowed, and a row with too many or too few
+    fields an error naming its line."""
     import pyarrow.csv as pacsv
 
-    names = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")], delimiter=delimiter))
+    end = data.find(b"\n")
+    header = (data if end < 0 else data[:end]).decode("utf-8").rstrip("\r")
+    names = next(csv.reader([header], delimiter=delimiter))
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise PulseError(f"{path}: column name(s) {', '.join(map(repr, repeated))} appear more than once in the "
                          f"header; rename them in the export")
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+        return pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(block_size=READ_BLOCK),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(column_types={name: pa.string() for name in names},
+            convert_options=pacsv.ConvertOptions(column_types={name: pa.large_string() for name in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False,
                                                  null_values=[]),
         )
     except pa.ArrowInvalid:
+        text = data.decode("utf-8", errors="replace")
         ragged = _ragged_line(text, delimiter)
         if ragged:
             line, found, expected = ragged
             raise PulseError(f"{path}: line {line} has {found} fields but the header has {expected}; fix the row "
                              f"(an unquoted delimiter in an answer?) or export again") from None
         raise PulseError(f"{path}: cannot read as CSV; check the delimiter and quoting") from None
-    return table.to_pandas()
+
+
+def _utf8_document(raw: bytes, encoding: str) -> bytes:
+    """The CSV as UTF-8 bytes without byte-order marks and with LF line ends. A UTF-8 file is only copied
+    when it has a BOM or CRLF line ends; other encodings are decoded and encoded again."""
+    if encoding not in ("utf-8", "utf-8-sig"):
+        return raw.decode(encoding).lstrip("\ufeff").replace("\r\n", "\n").encode("utf-8")
+    start = 0
+    while raw.startswith(codecs.BOM_UTF8, start):
+        start += len(codecs.BOM_UTF8)
+    data = raw[start:] if start else raw
+    return data.replace(b"\r\n", b"\n") if b"\r\n" in data else data
+
+
+def _stripped(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The column with every cell stripped of leading and trailing whitespace as `str.strip()` does (arrow's
+    Unicode whitespace is Python's: tests/ingest/test_read.py checks every code point)."""
+    import pyarrow.compute as pc
+
+    return pc.utf8_trim_whitespace(column)
+
+
+def _stripped_frame(columns: list[pa.ChunkedArray], names: list[str]) -> pd.DataFrame:
+    """A frame of pandas `str` columns (arrow-backed, never Python objects) from text columns, every cell and
+    name stripped of leading and trailing whitespace. The list is emptied as it goes, so that each original
+    column can be freed as soon as its stripped copy exists."""
+    stripped = []
+    while columns:
+        stripped.append(_stripped(columns.pop(0)))
+    return pa.table(stripped, names=[str(name).strip() for name in names]).to_pandas()
 
 
 def read_csv_export(path: Path) -> Export:
     """A CSV export as text cells; the encoding and delimiter are detected, not assumed."""
     raw = path.read_bytes()
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise PulseError(f"{path}: the file is empty; export the survey responses again")
     try:
         encoding = detect_encoding(raw)
     except UnicodeDecodeError:
         raise PulseError(f"{path}: cannot tell the text encoding; save the export as UTF-8 CSV") from None
-    text = raw.decode(encoding).lstrip("\ufeff").replace("\r\n", "\n")
-    delimiter = detect_delimiter(text.split("\n", 1)[0])
-    return Export(_as_text(parse_csv_text(text, delimiter, path)), path, encoding, delimiter, first_line=2)
+    data = _utf8_document(raw, encoding)
+    del raw
+    end = data.find(b"\n")
+    delimiter = detect_delimiter((data if end < 0 else data[:end]).decode("utf-8"))
+    table = parse_csv_bytes(data, delimiter, path)
+    del data
+    names, columns = table.column_names, table.columns
+    del table
+    return Export(_stripped_frame(columns, names), path, encoding, delimiter, first_line=2)
 
 
 def read_excel_export(path: Path) -> Export:

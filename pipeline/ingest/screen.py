@@ -59,19 +59,42 @@ def header_rows(frame: pd.DataFrame, instrument: Instrument) -> np.ndarray:
     return mask
 
 
-def superseded(key: np.ndarray, order: np.ndarray, candidate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _text(values) -> pd.Series:
+    return values if isinstance(values, pd.Series) else pd.Series(np.asarray(values, dtype=object), dtype=object)
+
+
+def superseded(key, order, candidate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows whose non-blank `key` is shared by a later candidate row (later by `order`, then by position),
-    and for each the 1-based row that supersedes it."""
+    and for each the 1-based row that supersedes it. `key` and `order` are text (Series or arrays), compared
+    as Python compares strings; only the rows whose key occurs more than once are sorted."""
     n = len(key)
-    frame = pd.DataFrame({"key": key, "at": order, "row": np.arange(n)})
-    frame = frame[candidate & (key != "")].sort_values(["key", "at", "row"], kind="stable")
-    latest = frame.groupby("key", sort=False)["row"].transform("last")
-    old = frame[frame["row"] != latest]
+    key, order = _text(key).reset_index(drop=True), _text(order).reset_index(drop=True)
+    key_codes = pd.factorize(key)[0]
+    eligible = candidate & (key != "").to_numpy(dtype=bool) & (key_codes >= 0)
+    repeats = np.bincount(key_codes[eligible], minlength=key_codes.max(initial=-1) + 1)
+    rows = np.flatnonzero(eligible & (repeats[np.maximum(key_codes, 0)] > 1))
+    group = key_codes[rows]
+    at = pd.factorize(order.iloc[rows], sort=True)[0]
+    ranked = rows[np.lexsort((rows, at, group))]
+    group = key_codes[ranked]
+    last = np.r_[group[1:] != group[:-1], True] if len(ranked) else np.zeros(0, dtype=bool)
+    latest = ranked[last][np.cumsum(np.r_[0, last[:-1]])] if len(ranked) else ranked
+    old = ranked != latest
     mask = np.zeros(n, dtype=bool)
-    mask[old["row"].to_numpy()] = True
+    mask[ranked[old]] = True
     by = np.zeros(n, dtype=np.int64)
-    by[old["row"].to_numpy()] = latest[old.index].to_numpy() + 1
+    by[ranked[old]] = latest[old] + 1
     return mask, by
+
+
+def _where(mask: np.ndarray, text) -> np.ndarray:
+    """An object array with `text(rows)` at the rows where `mask` is true and "" elsewhere, so that per-row
+    detail text is only built for the rows it describes."""
+    out = np.full(len(mask), "", dtype=object)
+    rows = np.flatnonzero(mask)
+    if len(rows):
+        out[rows] = text(rows)
+    return out
 
 
 def screen(frame: pd.DataFrame, instrument: Instrument, first_line: int) -> pd.DataFrame:
@@ -96,19 +119,21 @@ def screen(frame: pd.DataFrame, instrument: Instrument, first_line: int) -> pd.D
     exclude(header_rows(frame, instrument), Reason.HEADER, "header row added by the survey tool")
     if "preview" in export:
         column = frame[export["preview"]["column"]]
-        exclude(column.isin(export["preview"]["values"]).to_numpy(), Reason.PREVIEW,
-                "status " + column.to_numpy(dtype=object))
+        preview = column.isin(export["preview"]["values"]).to_numpy(dtype=bool)
+        exclude(preview, Reason.PREVIEW, _where(preview, lambda rows: "status " + column.iloc[rows].to_numpy(dtype=object)))
     if "consent" in export:
         column = frame[export["consent"]["column"]]
-        refused = ~column.isin(export["consent"]["accept"]).to_numpy()
-        exclude(refused, Reason.NO_CONSENT, np.where(column.to_numpy(dtype=object) == "", "consent blank", "consent refused"))
-    answers = frame[answer_columns(instrument)]
-    exclude((answers == "").all(axis=1).to_numpy(), Reason.EMPTY, "no answer to any question")
-    order = frame[export["submitted_at"]].to_numpy(dtype=object) if "submitted_at" in export else np.full(n, "")
+        refused = ~column.isin(export["consent"]["accept"]).to_numpy(dtype=bool)
+        exclude(refused, Reason.NO_CONSENT, _where(refused, lambda rows: np.where(
+            column.iloc[rows].to_numpy(dtype=object) == "", "consent blank", "consent refused")))
+    empty = np.logical_and.reduce([(frame[c] == "").to_numpy(dtype=bool) for c in answer_columns(instrument)])
+    exclude(empty, Reason.EMPTY, "no answer to any question")
+    order = frame[export["submitted_at"]] if "submitted_at" in export else np.full(n, "", dtype=object)
     for column, why in ((export.get("duplicate_key"), Reason.DUPLICATE), (export["respondent_id"], Reason.DUPLICATE_ID)):
         if column:
-            mask, by = superseded(frame[column].to_numpy(dtype=object), order, reason == "")
-            exclude(mask, why, np.array([f"superseded by row {b}" for b in by], dtype=object))
+            mask, by = superseded(frame[column], order, reason == "")
+            exclude(mask, why, _where(mask, lambda rows: np.array([f"superseded by row {b}" for b in by[rows]],
+                                                                  dtype=object)))
     return pd.DataFrame({
         "row": np.arange(1, n + 1),
         "line": np.arange(first_line, first_line + n),

@@ -63,6 +63,7 @@ def to_re2(pattern: str) -> str | None:
                 return None
             else:
                 out.append(pattern[i:i + 2])
+            class_start = False
             i += 2
             continue
         if in_class:
@@ -104,10 +105,28 @@ def bounded_re2(alternatives: list[str]) -> str | None:
     return rf"(?:^|{NONWORD})(?:" + "|".join(f"(?:{t})" for t in translated) + rf")(?:{NONWORD}|$)"
 
 
+def arrow_strings(values) -> pa.Array:
+    """An arrow large_string array of the values (a Series or array; None for missing or non-string values),
+    in one chunk. Arrow-backed text columns are taken as they are; an object column is converted in C and
+    only goes element by element when it holds something other than strings and missing values."""
+    array = values.array if isinstance(values, pd.Series) else values
+    try:
+        converted = pa.array(array, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        converted = None
+    if isinstance(converted, pa.ChunkedArray):
+        converted = converted.combine_chunks()
+    if converted is not None and pa.types.is_null(converted.type):
+        return pa.nulls(len(converted), type=pa.large_string())
+    if converted is None or not (pa.types.is_string(converted.type) or pa.types.is_large_string(converted.type)):
+        data = [v if isinstance(v, str) else None for v in np.asarray(array, dtype=object)]
+        return pa.array(data, type=pa.large_string())
+    return converted.cast(pa.large_string())
+
+
 def strings(values: pd.Series) -> pa.Array:
     """An arrow string array of the values (None for missing or non-string values)."""
-    data = [v if isinstance(v, str) else None for v in values.to_numpy(dtype=object)]
-    return pa.array(data, type=pa.large_string())
+    return arrow_strings(values)
 
 
 def search(array: pa.Array, pattern: str, ignore_case: bool = True) -> np.ndarray:

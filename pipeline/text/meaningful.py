@@ -96,8 +96,8 @@ class MeaningfulCounts:
                     non_answer=self.non_answer, meaningful=self.meaningful)
 
 
-def classify(texts: pd.Series, rule: MeaningfulRule = MeaningfulRule()) -> pd.Series:
-    """`blank`, `non_answer` or `meaningful` for each answer (same index as `texts`)."""
+def _classify_each(texts: pd.Series, rule: MeaningfulRule) -> np.ndarray:
+    """`blank`, `non_answer` or `meaningful` for each answer, as an object array."""
     blank = as_text(texts).str.strip().fillna("").eq("").to_numpy(dtype=bool)
     norm = normalise(texts).fillna("")
     array = fast.strings(norm)
@@ -110,8 +110,21 @@ def classify(texts: pd.Series, rule: MeaningfulRule = MeaningfulRule()) -> pd.Se
     if rule._regex is not None:
         non |= (fast.search(array, rule._re2) if rule._re2 is not None
                 else fast.python_search(norm, rule._regex))
-    kind = np.where(blank, "blank", np.where(non, "non_answer", "meaningful"))
-    return pd.Series(kind, index=texts.index, dtype=object)
+    return np.where(blank, "blank", np.where(non, "non_answer", "meaningful")).astype(object)
+
+
+def _distinct(texts: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """(code of each answer, the distinct answers); missing answers get code -1."""
+    codes, uniques = pd.factorize(as_text(texts))
+    return codes, pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+
+
+def classify(texts: pd.Series, rule: MeaningfulRule = MeaningfulRule()) -> pd.Series:
+    """`blank`, `non_answer` or `meaningful` for each answer (same index as `texts`); each distinct answer
+    is classified once."""
+    codes, distinct = _distinct(texts)
+    table = np.append(_classify_each(distinct, rule), "blank")
+    return pd.Series(table[codes], index=texts.index, dtype=object)
 
 
 def is_meaningful(texts: pd.Series, rule: MeaningfulRule = MeaningfulRule()) -> pd.Series:
@@ -123,8 +136,22 @@ def count(texts: pd.Series, rule: MeaningfulRule = MeaningfulRule(),
           kinds: pd.Series | None = None) -> MeaningfulCounts:
     """How many answers are blank, non-answers and meaningful under `rule` (`kinds`: the answers'
     `classify` result, if already computed)."""
-    kind = classify(texts, rule) if kinds is None else kinds
-    values = as_text(texts)[kind.eq("non_answer")].str.strip().value_counts()
-    by_value = {str(k): int(v) for k, v in sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))}
-    blank, non, meaningful = (int(kind.eq(k).sum()) for k in ("blank", "non_answer", "meaningful"))
-    return MeaningfulCounts(len(kind), blank, non + meaningful, non, meaningful, by_value)
+    if kinds is not None:
+        values = as_text(texts)[kinds.eq("non_answer")].str.strip().value_counts()
+        by_value = {str(k): int(v) for k, v in values.items()}
+        blank, non, meaningful = (int(kinds.eq(k).sum()) for k in ("blank", "non_answer", "meaningful"))
+        return _counts(len(kinds), blank, non, meaningful, by_value)
+    codes, distinct = _distinct(texts)
+    kind = _classify_each(distinct, rule)
+    n = np.bincount(codes[codes >= 0], minlength=len(distinct))
+    by_value: dict[str, int] = {}
+    for text, how_many in zip(distinct[kind == "non_answer"].str.strip(), n[kind == "non_answer"]):
+        by_value[str(text)] = by_value.get(str(text), 0) + int(how_many)
+    non, meaningful = (int(n[kind == k].sum()) for k in ("non_answer", "meaningful"))
+    return _counts(len(codes), len(codes) - non - meaningful, non, meaningful, by_value)
+
+
+def _counts(total: int, blank: int, non: int, meaningful: int, by_value: dict[str, int]) -> MeaningfulCounts:
+    """MeaningfulCounts with `non_answer_values` ordered most frequent first, then alphabetically."""
+    ordered = dict(sorted(by_value.items(), key=lambda kv: (-kv[1], kv[0])))
+    return MeaningfulCounts(total, blank, non + meaningful, non, meaningful, ordered)

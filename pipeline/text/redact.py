@@ -208,14 +208,14 @@ def _min_digits(region: str) -> int | None:
 
 def _phone_candidates(values: pd.Series, regions: np.ndarray) -> np.ndarray:
     """Answers that may hold a phone number: a `+` followed by at least five digits, or a run of at least
-    as many digits as the shortest national number of the respondent's region."""
+    as many digits as the shortest national number of the respondent's region (one search per distinct
+    shortest length, over the answers of every region with that length)."""
     candidates = fast.contains(values, rf"\+{_SEPARATORS}*\d(?:{_SEPARATORS}{{0,3}}\d){{4,}}")
-    for region in pd.unique(regions[regions != None]):  # noqa: E711
-        least = _min_digits(region)
-        if least is None:
-            continue
-        rows = np.flatnonzero(regions == region)
-        pattern = rf"\d(?:{_SEPARATORS}{{0,3}}\d){{{max(least, 5) - 1},}}"
+    codes, uniques = pd.factorize(pd.Series(regions, dtype=object))
+    least = np.array([_min_digits(region) or 0 for region in uniques] + [0], dtype=np.int64)[codes]
+    for digits in np.unique(least[least > 0]):
+        rows = np.flatnonzero(least == digits)
+        pattern = rf"\d(?:{_SEPARATORS}{{0,3}}\d){{{max(int(digits), 5) - 1},}}"
         candidates[rows] |= fast.contains(values.iloc[rows], pattern)
     return candidates
 
@@ -224,8 +224,8 @@ def _phones(values: pd.Series, regions: pd.Series | None) -> tuple[pd.Series, np
     counts = np.zeros(len(values), dtype=int)
     raw = (regions.reindex(values.index).to_numpy(dtype=object) if regions is not None
            else np.full(len(values), None, dtype=object))
-    lookup = {code: iso2(code) for code in pd.unique(raw[pd.notna(raw)])}
-    region_of = np.array([lookup.get(code) if isinstance(code, str) else None for code in raw], dtype=object)
+    codes, uniques = pd.factorize(pd.Series(raw, dtype=object))
+    region_of = np.array([iso2(code) for code in uniques] + [None], dtype=object)[codes]
     candidates = _phone_candidates(values, region_of)
     if not candidates.any():
         return values, counts
@@ -245,13 +245,32 @@ def _phones(values: pd.Series, regions: pd.Series | None) -> tuple[pd.Series, np
     return pd.Series(texts, index=values.index, dtype=object), counts
 
 
-def redact_answers(texts: pd.Series, default_regions: pd.Series | None,
-                   names: list[str]) -> tuple[pd.Series, pd.DataFrame]:
-    """The redacted answers (same index; missing values stay missing) and, per answer, how many of each
-    kind were replaced (an int frame with one column per kind in `KINDS`). `default_regions` holds each
-    respondent's ISO3 country of residence, aligned on the index of `texts` (None: only international
-    `+…` numbers are found); `names` are the forms listed in the survey's redaction list."""
-    values = as_text(texts)
+def _distinct_answers(values: pd.Series, regions: pd.Series | None) -> tuple[np.ndarray, pd.Series, pd.Series | None]:
+    """(code of each answer, the distinct (answer, region) pairs as two Series on one RangeIndex); a
+    missing answer gets code -1. Redaction depends only on the answer and its region, so it runs once
+    per pair."""
+    text_codes, texts = pd.factorize(values)
+    if regions is None:
+        return text_codes, pd.Series(np.asarray(texts, dtype=object), dtype=object), None
+    region_codes, region_values = pd.factorize(regions.reindex(values.index).astype(object))
+    width = len(region_values) + 1
+    pair = np.where(text_codes >= 0, text_codes.astype(np.int64) * width + region_codes + 1, -1)
+    codes, pairs = pd.factorize(pair)
+    pairs = np.asarray(pairs, dtype=np.int64)
+    present = pairs >= 0
+    kept = np.flatnonzero(present)
+    rename = np.full(len(pairs) + 1, -1, dtype=np.int64)
+    rename[kept] = np.arange(len(kept))
+    codes = rename[codes]
+    text_of, region_of = np.divmod(pairs[kept], width)
+    region_table = np.array(list(region_values) + [None], dtype=object)
+    distinct = pd.Series(np.asarray(texts, dtype=object)[text_of], dtype=object)
+    return codes, distinct, pd.Series(region_table[region_of - 1], dtype=object)
+
+
+def _redact_distinct(values: pd.Series, default_regions: pd.Series | None,
+                     names: list[str]) -> tuple[pd.Series, dict[str, np.ndarray]]:
+    """The redacted answers and the count of each kind per answer, for answers with no missing value."""
     counts: dict[str, np.ndarray] = {}
     values, urls = _apply(values, URL, PLACEHOLDERS["url"], PREFILTERS["url"])
     values, counts["email"] = _apply(values, EMAIL, PLACEHOLDERS["email"], PREFILTERS["email"])
@@ -259,9 +278,24 @@ def redact_answers(texts: pd.Series, default_regions: pd.Series | None,
     counts["url"] = urls + domains
     values, counts["handle"] = _apply(values, HANDLE, PLACEHOLDERS["handle"], PREFILTERS["handle"])
     values, counts["phone"] = _phones(values, default_regions)
-    names = list(names)
     values, counts["name"] = _apply(values, names_regex(names), PLACEHOLDERS["name"], names_prefilter(names))
-    return values, pd.DataFrame({kind: counts[kind] for kind in KINDS}, index=texts.index)
+    return values, counts
+
+
+def redact_answers(texts: pd.Series, default_regions: pd.Series | None,
+                   names: list[str]) -> tuple[pd.Series, pd.DataFrame]:
+    """The redacted answers (same index; missing values stay missing) and, per answer, how many of each
+    kind were replaced (an int frame with one column per kind in `KINDS`). `default_regions` holds each
+    respondent's ISO3 country of residence, aligned on the index of `texts` (None: only international
+    `+…` numbers are found); `names` are the forms listed in the survey's redaction list. Each distinct
+    (answer, region) pair is redacted once."""
+    values = as_text(texts)
+    codes, distinct, regions = _distinct_answers(values, default_regions)
+    redacted, counts = _redact_distinct(distinct, regions, list(names))
+    table = np.append(redacted.to_numpy(dtype=object), None)
+    out = pd.Series(table[codes], index=texts.index, dtype=object)
+    per_answer = {kind: np.append(counts[kind], 0)[codes] for kind in KINDS}
+    return out, pd.DataFrame(per_answer, index=texts.index)
 
 
 def redact(texts: pd.Series, default_regions: pd.Series | None,

@@ -63,3 +63,22 @@ def test_unsupported_type(tmp_path):
     path.write_text("{}")
     with pytest.raises(PulseError, match="unsupported export type"):
         read_export(path)
+
+
+def test_cells_are_stripped_as_python_strips_them():
+    import sys
+
+    import pyarrow as pa
+
+    from pipeline.ingest.read import _stripped
+
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    cells = [f"{c}x{c}" for c in chars]
+    assert _stripped(pa.chunked_array([cells])).to_pylist() == [cell.strip() for cell in cells]
+
+
+def test_crlf_line_ends_inside_and_outside_quoted_cells(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(b'id,Q1\r\nR1,"two\r\nlines "\r\nR2, x\r\n')
+    frame = read_export(path).frame
+    assert frame["Q1"].tolist() == ["two\nlines", "x"] and frame["id"].tolist() == ["R1", "R2"]

@@ -157,6 +157,8 @@ def test_unreadable_files_and_foreign_questions(tmp_path, instrument):
     (r"a\sb", r"a[\t-\r\x{1c}-\x{1f}\x{85}\pZ]b"),
     (r"[\w-]+", r"[\pL\pN_-]+"),
     (r"\u00e9", r"\x{00e9}"),
+    (r"[\d\s]", r"[\p{Nd}\t-\r\x{1c}-\x{1f}\x{85}\pZ]"),
+    (r"^-[^\d]", r"^-[^\p{Nd}]"),
     (r"(?<!x)a", None),
     (r"a(?=b)", None),
     (r"\bword\b", None),

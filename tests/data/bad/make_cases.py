@@ -116,6 +116,14 @@ case("eligibility_unknown_question", "eligibility on a question that does not ex
      export=EXPORT, instrument=INSTRUMENT.replace("eligible: {question: lmic,", "eligible: {question: lmic_expertise,", 1))
 case("trailing_spaces", "labels padded with spaces", {**ok, "kept": 4},
      export=text([HEADER, *[r.replace(",Agree,", ", Agree ,") for r in ROWS]]))
+case("export_200mb", "a ~200 MB export: the bundled wave's rows repeated with fresh ids and submission times "
+     "(big_export.py writes it at test time); every row accounted for, peak memory bounded",
+     {**ok, "generate": {"wave": "surveys/risk-pulse/2024-05", "megabytes": 200}, "peak_rss_mb": 2500})
+case("export_200mb_bad_label", "the ~200 MB export with a misspelt label in its last row: one clear line, no "
+     "output left behind", {"exit": 2, "message": "'Very concernd' is not a label of scale",
+                            "generate": {"wave": "surveys/risk-pulse/2024-05", "megabytes": 200,
+                                         "last_row": {"column": "Q5_a", "value": "Very concernd"}},
+                            "peak_rss_mb": 2500})
 
 (HERE / "cases.yaml").write_text(
     "# Expected outcome of every bad input (written by make_cases.py; tests/ingest/test_bad_inputs.py runs them).\n"
