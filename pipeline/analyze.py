@@ -17,10 +17,11 @@ import pandas as pd
 from pipeline.breakdowns import Split, all_splits
 from pipeline.ingest.recode import STATUSES
 from pipeline.instrument import Instrument
+from pipeline.stats.codes import level_codes
 from pipeline.stats.independence import independence_test
 from pipeline.stats.multiplicity import adjust
 from pipeline.stats.ordinal_model import proportional_odds
-from pipeline.stats.posthoc import dunn_from_counts
+from pipeline.stats.posthoc import dunn_columns
 from pipeline.stats.proportions import two_proportions
 from pipeline.stats.ranks import kruskal_wallis_from_counts, mann_whitney_from_counts, wilcoxon_signed_rank
 from pipeline.stats.shares import bootstrap_mean_ci, mean_ci, proportion_ci
@@ -61,8 +62,7 @@ class Variable:
 
 
 def _status_codes(clean: pd.DataFrame, column: str) -> np.ndarray:
-    status = pd.Categorical(clean[column], categories=STATUSES)
-    return status.codes.astype(np.int64)
+    return level_codes(clean[column], STATUSES)
 
 
 def outcome_variables(clean: pd.DataFrame, instrument: Instrument) -> list[Variable]:
@@ -71,7 +71,7 @@ def outcome_variables(clean: pd.DataFrame, instrument: Instrument) -> list[Varia
     for q in instrument.questions:
         if q.type in ("ordinal", "nominal"):
             labels = q.scale.labels
-            codes = pd.Categorical(clean[q.id].astype(object), categories=list(labels)).codes.astype(np.int64)
+            codes = level_codes(clean[q.id], labels)
             topbox = tuple(q.scale.codes.index(c) for c in q.topbox_codes)
             variables.append(Variable(q.id, q.group or "", q.type == "ordinal", labels, codes,
                                       _status_codes(clean, f"{q.id}__status"), topbox, q.topbox_label or ""))
@@ -84,8 +84,7 @@ def outcome_variables(clean: pd.DataFrame, instrument: Instrument) -> list[Varia
     for d in instrument.derived:
         if not d.values():
             continue
-        values = pd.Categorical(clean[d.id].astype(object), categories=list(d.values()))
-        codes = values.codes.astype(np.int64)
+        codes = level_codes(clean[d.id], list(d.values()))
         status = np.where(codes >= 0, 0, STATUSES.index("blank"))
         variables.append(Variable(d.id, "derived", False, tuple(d.values()), codes, status))
     return variables
@@ -111,24 +110,63 @@ def tag_variables(clean: pd.DataFrame, instrument: Instrument, coded: dict) -> l
     return variables
 
 
-def count_table(group_codes: np.ndarray, n_groups: int, codes: np.ndarray, n_levels: int) -> np.ndarray:
-    """Groups × levels counts of respondents in a group with a valid level (code >= 0)."""
-    keep = (group_codes >= 0) & (codes >= 0)
-    flat = np.bincount(group_codes[keep] * n_levels + codes[keep], minlength=n_groups * n_levels)
-    return flat.reshape(n_groups, n_levels)
+@dataclass(frozen=True)
+class Answers:
+    """A variable's answers prepared once for counting them in every split.
+
+    `key` is each respondent's (level + 1) × (statuses + 1) + (status + 1), so one bincount per split gives
+    levels and statuses at once. For a multi-select variable, `key` is status + 1 and each selection made in
+    a valid answer is a (`rows`, `choices`) pair: the respondent and the choice's index.
+    """
+
+    key: np.ndarray
+    rows: np.ndarray | None = None
+    choices: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Counts:
+    """One variable within one split: `table` groups × levels (for multi-select, selections of each choice),
+    `n` valid answers per group, `status` groups × STATUSES (respondents in the group with each status)."""
+
+    table: np.ndarray
+    n: np.ndarray
+    status: np.ndarray
+
+
+def prepare(variable: Variable) -> Answers:
+    """The variable's `Answers` (one pass over the respondents)."""
+    statuses = len(STATUSES) + 1
+    if variable.selected is None:
+        return Answers((variable.codes + 1) * statuses + (variable.status + 1))
+    rows, choices = np.nonzero(np.asarray(variable.selected, dtype=bool) & (variable.status == 0)[:, None])
+    return Answers(variable.status + 1, rows, choices)
+
+
+def split_counts(variable: Variable, split: Split, answers: Answers | None = None) -> Counts:
+    """The `Counts` of a variable in a split: one bincount over the respondents (plus one over the selections
+    of a multi-select variable). Respondents in no group (code -1) and levels or statuses coded -1 are left
+    out."""
+    answers = answers if answers is not None else prepare(variable)
+    groups, statuses = len(split.labels), len(STATUSES) + 1
+    if variable.selected is None:
+        cells = (len(variable.labels) + 1) * statuses
+        cube = np.bincount((split.codes + 1) * cells + answers.key, minlength=(groups + 1) * cells)
+        cube = cube.reshape(groups + 1, len(variable.labels) + 1, statuses)[1:]
+        table = cube[:, 1:, :].sum(axis=2)
+        return Counts(table, table.sum(axis=1), cube[:, :, 1:].sum(axis=1))
+    flat = np.bincount((split.codes + 1) * statuses + answers.key, minlength=(groups + 1) * statuses)
+    status = flat.reshape(groups + 1, statuses)[1:, 1:]
+    choices = len(variable.labels)
+    table = np.bincount((split.codes[answers.rows] + 1) * choices + answers.choices, minlength=(groups + 1) * choices)
+    table = table.reshape(groups + 1, choices)[1:]
+    return Counts(table, status[:, STATUSES.index("valid")].copy(), status)
 
 
 def level_table(variable: Variable, split: Split) -> tuple[np.ndarray, np.ndarray]:
     """(counts per group × level, valid n per group). For multi-select, counts are selections."""
-    groups = len(split.labels)
-    if variable.selected is None:
-        table = count_table(split.codes, groups, variable.codes, len(variable.labels))
-        return table, table.sum(axis=1)
-    valid = (split.codes >= 0) & (variable.status == 0)
-    n = np.bincount(split.codes[valid], minlength=groups)
-    table = np.column_stack([np.bincount(split.codes[valid], weights=variable.selected[valid, j], minlength=groups)
-                             for j in range(len(variable.labels))]).astype(np.int64)
-    return table, n
+    counts = split_counts(variable, split)
+    return counts.table, counts.n
 
 
 def skipped(variable: Variable, split: Split, instrument: Instrument) -> bool:
@@ -153,10 +191,12 @@ def _shares(count: np.ndarray, n: np.ndarray, params: dict) -> dict[str, np.ndar
     }
 
 
-def distribution_rows(variable: Variable, split: Split, params: dict) -> dict[str, np.ndarray]:
-    """Columns of distributions.csv for one variable and split (see docs/tables.md)."""
-    table, n = level_table(variable, split)
-    status = count_table(split.codes, len(split.labels), variable.status, len(STATUSES))
+def distribution_rows(variable: Variable, split: Split, params: dict,
+                      counts: Counts | None = None) -> dict[str, np.ndarray]:
+    """Columns of distributions.csv for one variable and split (see docs/tables.md); `counts` are the
+    variable's `split_counts` in the split, counted here when not given."""
+    counts = counts if counts is not None else split_counts(variable, split)
+    table, n, status = counts.table, counts.n, counts.status
     shown = np.array(split.described)
     table, n, status = table[shown], n[shown], status[shown]
     groups, levels = table.shape
@@ -175,9 +215,11 @@ def distribution_rows(variable: Variable, split: Split, params: dict) -> dict[st
     return columns
 
 
-def topbox_rows(variable: Variable, split: Split, params: dict) -> dict[str, np.ndarray]:
-    """Columns of topbox.csv: the share in the question's top box per group."""
-    table, n = level_table(variable, split)
+def topbox_rows(variable: Variable, split: Split, params: dict, counts: Counts | None = None) -> dict[str, np.ndarray]:
+    """Columns of topbox.csv: the share in the question's top box per group (`counts` as in
+    `distribution_rows`)."""
+    counts = counts if counts is not None else split_counts(variable, split)
+    table, n = counts.table, counts.n
     shown = np.array(split.described)
     count = table[shown][:, list(variable.topbox)].sum(axis=1)
     n = n[shown]
@@ -192,9 +234,10 @@ def topbox_rows(variable: Variable, split: Split, params: dict) -> dict[str, np.
     }
 
 
-def mean_rows(variable: Variable, split: Split, params: dict, seed: int) -> list[dict]:
-    """Rows of means.csv: mean score (1 = first level … L = last) per group with its interval."""
-    table, _ = level_table(variable, split)
+def mean_rows(variable: Variable, split: Split, params: dict, seed: int, counts: Counts | None = None) -> list[dict]:
+    """Rows of means.csv: mean score (1 = first level … L = last) per group with its interval (`counts` as
+    in `distribution_rows`)."""
+    table = (counts if counts is not None else split_counts(variable, split)).table
     scores = np.arange(1, len(variable.labels) + 1, dtype=float)
     rows = []
     for g in split.described:
@@ -215,13 +258,14 @@ def _group_note(split: Split, n: np.ndarray, keep: np.ndarray, minimum: int) -> 
     return f"left out, fewer than {minimum} answers: {', '.join(small)}" if small else ""
 
 
-def test_rows(variable: Variable, split: Split, params: dict, seed: int) -> list[dict]:
+def test_rows(variable: Variable, split: Split, params: dict, seed: int, counts: Counts | None = None) -> list[dict]:
     """Rows of tests.csv for one variable and split: a rank test (ordinal), a test of independence of the
     whole distribution (nominal; ordinal too with `ordinal_distribution_tests`), and for two groups with a
-    top box the difference in top-box shares."""
+    top box the difference in top-box shares (`counts` as in `distribution_rows`)."""
+    counts = counts if counts is not None else split_counts(variable, split)
     if variable.selected is not None:
-        return choice_test_rows(variable, split, params, seed)
-    table, n = level_table(variable, split)
+        return choice_test_rows(variable, split, params, seed, counts)
+    table, n = counts.table, counts.n
     keep = n >= params["min_group_size"]
     if keep.sum() < 2:
         return []
@@ -241,7 +285,7 @@ def test_rows(variable: Variable, split: Split, params: dict, seed: int) -> list
                      "family": f"{family}/rank", "effect_size": result.effect_size,
                      "effect_measure": result.effect_measure, "note": "; ".join(filter(None, [note, result.note]))})
     if not variable.ordinal or params["ordinal_distribution_tests"]:
-        result = independence_test(kept, seed=seed, n_sim=params["monte_carlo_tables"])
+        result = independence_test(kept, seed=seed, n_sim=params["monte_carlo_tables"], odds_ratio=False)
         rows.append({**base, "test": result.method, "statistic": result.statistic, "df": result.df,
                      "p_value": result.p_value, "family": f"{family}/distribution", "effect_size": result.effect_size,
                      "effect_measure": result.effect_measure, "note": "; ".join(filter(None, [note, result.note]))})
@@ -258,11 +302,13 @@ def test_rows(variable: Variable, split: Split, params: dict, seed: int) -> list
     return rows
 
 
-def choice_test_rows(variable: Variable, split: Split, params: dict, seed: int) -> list[dict]:
+def choice_test_rows(variable: Variable, split: Split, params: dict, seed: int,
+                     counts: Counts | None = None) -> list[dict]:
     """Rows of tests.csv for a multi-select outcome: for each choice, whether the share selecting it differs
     between groups (test of independence of group × selected/not among valid answers; `question` is
-    `<variable>:<choice>`)."""
-    table, n = level_table(variable, split)
+    `<variable>:<choice>`; `counts` as in `distribution_rows`)."""
+    counts = counts if counts is not None else split_counts(variable, split)
+    table, n = counts.table, counts.n
     keep = n >= params["min_group_size"]
     if keep.sum() < 2:
         return []
@@ -274,7 +320,7 @@ def choice_test_rows(variable: Variable, split: Split, params: dict, seed: int) 
         if selected.sum() == 0:
             continue
         pair = np.column_stack([selected, n[keep] - selected])
-        result = independence_test(pair, seed=seed, n_sim=params["monte_carlo_tables"])
+        result = independence_test(pair, seed=seed, n_sim=params["monte_carlo_tables"], odds_ratio=False)
         rows.append({"question": f"{variable.id}:{choice}", "breakdown": split.breakdown, "test": result.method,
                      "statistic": result.statistic, "df": result.df, "p_value": result.p_value,
                      "family": f"{variable.group}/{split.parent}/choice", "effect_size": result.effect_size,
@@ -285,18 +331,21 @@ def choice_test_rows(variable: Variable, split: Split, params: dict, seed: int) 
     return rows
 
 
-def posthoc_rows(variable: Variable, split: Split, params: dict) -> pd.DataFrame | None:
-    """Rows of posthoc.csv: Dunn's pairwise tests (Holm-adjusted) for ordinal outcomes and splits with more
-    than two groups large enough to test."""
-    table, n = level_table(variable, split)
+def posthoc_rows(variable: Variable, split: Split, params: dict,
+                 counts: Counts | None = None) -> dict[str, np.ndarray] | None:
+    """Columns of posthoc.csv: Dunn's pairwise tests (Holm-adjusted) for ordinal outcomes and splits with more
+    than two groups large enough to test, else None (`counts` as in `distribution_rows`)."""
+    counts = counts if counts is not None else split_counts(variable, split)
+    table, n = counts.table, counts.n
     keep = n >= params["min_group_size"]
     if not variable.ordinal or keep.sum() < 3:
         return None
     labels = [split.labels[g] for g in np.flatnonzero(keep)]
-    pairs = dunn_from_counts(table[keep], labels, p_adjust="holm")
-    pairs.insert(0, "breakdown", split.breakdown)
-    pairs.insert(0, "question", variable.id)
-    return pairs[POSTHOC_COLUMNS]
+    pairs = dunn_columns(table[keep], labels, p_adjust="holm")
+    size = len(pairs["z"])
+    pairs.update(question=np.full(size, variable.id, dtype=object),
+                 breakdown=np.full(size, split.breakdown, dtype=object))
+    return {column: pairs[column] for column in POSTHOC_COLUMNS}
 
 
 def model_frame(clean: pd.DataFrame, question: str, terms: list[str], minimum: int) -> tuple[pd.DataFrame, list[str]]:
@@ -396,20 +445,22 @@ def variable_tables(index: int) -> tuple[list, list, list, list, list]:
     work = _WORK
     variable, params, seed = work.variables[index], work.params, int(work.params["seed"])
     distributions, topbox, means, tests, posthoc = [], [], [], [], []
+    answers = prepare(variable) if work.weights is None else None
     for split in work.splits:
         if skipped(variable, split, work.instrument):
             continue
         if work.weights is not None:
             weighted_rows(variable, split, work, (distributions, topbox, means, tests))
             continue
-        distributions.append(distribution_rows(variable, split, params))
+        counts = split_counts(variable, split, answers)
+        distributions.append(distribution_rows(variable, split, params, counts))
         if variable.topbox:
-            topbox.append(topbox_rows(variable, split, params))
+            topbox.append(topbox_rows(variable, split, params, counts))
         if variable.ordinal:
-            means.extend(mean_rows(variable, split, params, seed))
+            means.extend(mean_rows(variable, split, params, seed, counts))
         if split.tested:
-            tests.extend(test_rows(variable, split, params, seed))
-            pairs = posthoc_rows(variable, split, params)
+            tests.extend(test_rows(variable, split, params, seed, counts))
+            pairs = posthoc_rows(variable, split, params, counts)
             if pairs is not None:
                 posthoc.append(pairs)
     return distributions, topbox, means, tests, posthoc
@@ -483,7 +534,7 @@ def analyze(clean: pd.DataFrame, instrument: Instrument, params: dict,
         "topbox": _concat(topbox, TOPBOX_COLUMNS),
         "means": pd.DataFrame(means, columns=MEAN_COLUMNS),
         "tests": tests_frame,
-        "posthoc": pd.concat(posthoc, ignore_index=True) if posthoc else pd.DataFrame(columns=POSTHOC_COLUMNS),
+        "posthoc": _concat(posthoc, POSTHOC_COLUMNS),
         "models": pd.concat(models, ignore_index=True) if models else pd.DataFrame(columns=MODEL_COLUMNS),
         "paired": paired_rows({v.id: v for v in variables}, instrument, params),
         "weights": weights_table,

@@ -25,6 +25,7 @@ tests. Biometrics 10, 417–451 (expected counts >= 5 rule).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -144,7 +145,7 @@ def chi_square(table: npt.ArrayLike) -> IndependenceResult:
                               n=int(tab.sum()), min_expected=min_e, note="; ".join(notes))
 
 
-def fisher_2x2(table: npt.ArrayLike, alpha: float = 0.05) -> IndependenceResult:
+def fisher_2x2(table: npt.ArrayLike, alpha: float = 0.05, odds_ratio: bool = True) -> IndependenceResult:
     """Fisher's exact test (two-sided) for a 2 x 2 table.
 
     Parameters
@@ -154,6 +155,9 @@ def fisher_2x2(table: npt.ArrayLike, alpha: float = 0.05) -> IndependenceResult:
         still be 2 x 2, otherwise the result is NaN with a note).
     alpha
         1 - confidence level of the odds-ratio interval.
+    odds_ratio
+        False leaves ``odds_ratio`` and its interval NaN (they cost far more
+        than the test).
 
     Returns
     -------
@@ -175,13 +179,38 @@ def fisher_2x2(table: npt.ArrayLike, alpha: float = 0.05) -> IndependenceResult:
     x2 = _pearson(tab, expected)
     itab = tab.astype(np.int64)
     p = float(stats.fisher_exact(itab, alternative="two-sided").pvalue)
+    result = IndependenceResult(method="fisher-exact", statistic=x2, df=1.0, p_value=p,
+                                effect_size=_cramers_v(x2, tab), effect_measure="cramers-v",
+                                n=int(tab.sum()), min_expected=float(expected.min()), note="; ".join(notes))
+    if not odds_ratio:
+        return result
     orr = _odds_ratio(itab, kind="conditional")
     ci = orr.confidence_interval(confidence_level=1.0 - alpha, alternative="two-sided")
-    return IndependenceResult(method="fisher-exact", statistic=x2, df=1.0, p_value=p,
-                              effect_size=_cramers_v(x2, tab), effect_measure="cramers-v",
-                              n=int(tab.sum()), min_expected=float(expected.min()),
-                              odds_ratio=float(orr.statistic), or_ci_low=float(ci.low),
-                              or_ci_high=float(ci.high), note="; ".join(notes))
+    return replace(result, odds_ratio=float(orr.statistic), or_ci_low=float(ci.low), or_ci_high=float(ci.high))
+
+
+def _simulated_statistics(rows: tuple[int, ...], cols: tuple[int, ...], n_sim: int,
+                          rng: np.random.Generator, statistic: str) -> np.ndarray:
+    """Pearson X^2 (``statistic`` "chi-square") or -sum log(x_ij!) of ``n_sim`` tables drawn from ``rng``
+    with the given row and column totals (all positive)."""
+    sims = stats.random_table(np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)).rvs(
+        size=n_sim, random_state=rng)
+    sims = sims.reshape(n_sim, len(rows), len(cols)).astype(float)
+    if statistic == "chi-square":
+        row_totals, col_totals = np.array(rows, dtype=float), np.array(cols, dtype=float)
+        expected = np.outer(row_totals, col_totals) / row_totals.sum()
+        return np.sum((sims - expected) ** 2 / expected, axis=(1, 2))
+    return -np.sum(gammaln(sims + 1.0), axis=(1, 2))
+
+
+@lru_cache(maxsize=256)
+def _cached_statistics(rows: tuple[int, ...], cols: tuple[int, ...], n_sim: int, seed: int,
+                       statistic: str) -> np.ndarray:
+    """`_simulated_statistics` from the generator seeded with ``seed``, read-only and kept: tables with the
+    same margins and seed draw the same simulated tables, so their tests share one simulation."""
+    values = _simulated_statistics(rows, cols, n_sim, np.random.default_rng(seed), statistic)
+    values.flags.writeable = False
+    return values
 
 
 def monte_carlo_p(
@@ -229,18 +258,16 @@ def monte_carlo_p(
         return _degenerate("monte-carlo", tab, notes)
     expected = _expected(tab)
     x2 = _pearson(tab, expected)
-    rng = np.random.default_rng(seed)
-    rows = tab.sum(axis=1).astype(np.int64)
-    cols = tab.sum(axis=0).astype(np.int64)
-    sims = stats.random_table(rows, cols).rvs(size=n_sim, random_state=rng)
-    sims = sims.reshape(n_sim, *tab.shape).astype(float)
+    margins = (tuple(tab.sum(axis=1).astype(np.int64).tolist()), tuple(tab.sum(axis=0).astype(np.int64).tolist()))
+    if isinstance(seed, (int, np.integer)):
+        sim_stat = _cached_statistics(*margins, n_sim, int(seed), statistic)
+    else:
+        sim_stat = _simulated_statistics(*margins, n_sim, np.random.default_rng(seed), statistic)
     if statistic == "chi-square":
-        sim_stat = np.sum((sims - expected) ** 2 / expected, axis=(1, 2))
         hits = int(np.sum(sim_stat >= _ALMOST_ONE_BELOW * x2))
         what = "Pearson X^2"
     else:
         obs_stat = -float(np.sum(gammaln(tab + 1.0)))
-        sim_stat = -np.sum(gammaln(sims + 1.0), axis=(1, 2))
         hits = int(np.sum(sim_stat <= obs_stat / _ALMOST_ONE_ABOVE))
         what = "table probability"
     p = (1.0 + hits) / (n_sim + 1.0)
@@ -257,12 +284,14 @@ def independence_test(
     seed: int | np.random.Generator | None = None,
     n_sim: int = 10000,
     min_expected: float = 5.0,
+    odds_ratio: bool = True,
 ) -> IndependenceResult:
     """Test of independence, choosing the method from the expected counts.
 
     Rule (Cochran 1954): after dropping empty rows/columns,
     every expected count >= ``min_expected`` -> :func:`chi_square`;
-    otherwise a 2 x 2 table -> :func:`fisher_2x2`;
+    otherwise a 2 x 2 table -> :func:`fisher_2x2` (with its odds ratio unless
+    ``odds_ratio`` is False);
     otherwise -> :func:`monte_carlo_p` (X^2 ordering, ``n_sim`` tables,
     ``seed``).
 
@@ -279,7 +308,7 @@ def independence_test(
         res = chi_square(table)
         why = f"all expected counts >= {min_expected:g}: Pearson chi-square"
     elif tab.shape == (2, 2):
-        res = fisher_2x2(table)
+        res = fisher_2x2(table, odds_ratio=odds_ratio)
         why = f"2 x 2 table with an expected count {e_min:.3g} < {min_expected:g}: Fisher's exact test"
     else:
         res = monte_carlo_p(table, n_sim=n_sim, seed=seed)

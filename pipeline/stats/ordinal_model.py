@@ -41,6 +41,8 @@ from scipy import stats
 from scipy.special import expit
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
+from pipeline.stats.codes import level_codes
+
 
 # ---------------------------------------------------------------------------
 # Likelihood of a cumulative logit model with optional threshold-specific
@@ -272,8 +274,8 @@ class ProportionalOddsResult:
 
 
 def _codes(series: pd.Series, levels: Sequence[object]) -> np.ndarray:
-    """Integer position of each value in ``levels`` (-1 if absent); vectorised."""
-    return np.asarray(pd.Index(list(levels)).get_indexer(series.astype(object)), dtype=np.int64)
+    """Integer position of each value in ``levels`` (-1 if absent); only distinct values are looked up."""
+    return level_codes(series, levels)
 
 
 def _collapse(codes: list[np.ndarray], sizes: list[int],
@@ -388,12 +390,11 @@ def proportional_odds(
     if n_excluded:
         notes.append(f"{n_excluded} respondent(s) with a missing value excluded")
     keep = complete & (counts_all > 0)
-    frame = frame.loc[keep]
     w_rows = counts_all[keep]
 
     # Outcome coding.
     y_levels = _levels_of(data[outcome], outcome_levels)
-    y_code = _codes(frame[outcome], y_levels)
+    y_code = _codes(frame[outcome], y_levels)[keep]
     if np.any(y_code < 0):
         raise ValueError(f"outcome values outside the level order {y_levels}")
     y_freq = np.bincount(y_code, weights=w_rows, minlength=len(y_levels))
@@ -412,7 +413,7 @@ def proportional_odds(
     term_levels: dict[str, list[object]] = {}
     for term in terms:
         levels = _levels_of(data[term])
-        code = _codes(frame[term], levels)
+        code = _codes(frame[term], levels)[keep]
         freq = np.bincount(code, weights=w_rows, minlength=len(levels))
         observed = [lv for lv, f in zip(levels, freq) if f > 0]
         ref = reference.get(term, observed[0] if observed else None)
@@ -423,7 +424,8 @@ def proportional_odds(
             continue
         ordered = [ref] + [lv for lv in observed if lv != ref]
         term_levels[term] = ordered
-        codes.append(_codes(frame[term], ordered))
+        position = {lv: i for i, lv in enumerate(ordered)}
+        codes.append(np.array([position.get(lv, -1) for lv in levels], dtype=np.int64)[code])
         sizes.append(len(ordered))
     if not term_levels:
         raise ValueError("no term has two or more observed levels")

@@ -32,7 +32,17 @@ def dunn_from_counts(
     group_labels: Sequence[object] | None = None,
     p_adjust: str = "holm",
 ) -> pd.DataFrame:
-    """Dunn's pairwise z-tests on mean ranks, from counts per ordered level.
+    """Dunn's pairwise z-tests on mean ranks, from counts per ordered level: the columns of
+    :func:`dunn_columns` as a DataFrame."""
+    return pd.DataFrame(dunn_columns(table, group_labels, p_adjust))
+
+
+def dunn_columns(
+    table: npt.ArrayLike,
+    group_labels: Sequence[object] | None = None,
+    p_adjust: str = "holm",
+) -> dict[str, np.ndarray]:
+    """Dunn's pairwise z-tests on mean ranks, from counts per ordered level, as equal-length column arrays.
 
     Parameters
     ----------
@@ -48,7 +58,7 @@ def dunn_from_counts(
 
     Returns
     -------
-    Long DataFrame, one row per pair (i < j in table order), columns
+    Columns of a long table, one row per pair (i < j in table order):
     ``group_a, group_b, n_a, n_b, mean_rank_a, mean_rank_b, z, p_value,
     p_adjusted, p_adjust_method``.
 
@@ -94,17 +104,17 @@ def dunn_from_counts(
                      (mean_ranks[ia] - mean_ranks[ib]) / np.sqrt(np.where(var > 0, var, 1.0)),
                      np.nan)
     p = 2.0 * stats.norm.sf(np.abs(z))
-    return pd.DataFrame(
-        {
-            "group_a": pd.Series([labels[i] for i in ia], dtype=object),
-            "group_b": pd.Series([labels[j] for j in ib], dtype=object),
-            "n_a": sizes[ia].astype(np.int64),
-            "n_b": sizes[ib].astype(np.int64),
-            "mean_rank_a": mean_ranks[ia],
-            "mean_rank_b": mean_ranks[ib],
-            "z": z,
-            "p_value": p,
-            "p_adjusted": adjust(p, method=method),
-            "p_adjust_method": method,
-        }
-    )
+    group_a, group_b = np.empty(len(pairs), dtype=object), np.empty(len(pairs), dtype=object)
+    group_a[:], group_b[:] = [labels[i] for i in ia], [labels[j] for j in ib]
+    return {
+        "group_a": group_a,
+        "group_b": group_b,
+        "n_a": sizes[ia].astype(np.int64),
+        "n_b": sizes[ib].astype(np.int64),
+        "mean_rank_a": mean_ranks[ia],
+        "mean_rank_b": mean_ranks[ib],
+        "z": z,
+        "p_value": p,
+        "p_adjusted": adjust(p, method=method),
+        "p_adjust_method": np.full(len(pairs), method, dtype=object),
+    }

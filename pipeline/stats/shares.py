@@ -27,8 +27,7 @@ from typing import Sequence
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
-from statsmodels.stats.proportion import proportion_confint
+from scipy import special
 
 #: Our method names -> statsmodels ``proportion_confint`` method names.
 _CI_METHODS: dict[str, str] = {
@@ -54,6 +53,26 @@ def _as_counts(values: npt.ArrayLike, what: str) -> np.ndarray:
     return arr
 
 
+def _wilson(count: np.ndarray, n: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score bounds with the same floating-point steps as statsmodels ``proportion_confint(method=
+    "wilson")`` (so the digits agree), without its per-call overhead; n > 0."""
+    share = count / n
+    crit = -special.ndtri(alpha / 2.0)
+    crit2 = crit**2
+    denom = 1 + crit2 / n
+    center = (share + crit2 / (2 * n)) / denom
+    dist = crit * np.sqrt(share * (1.0 - share) / n + crit2 / (4.0 * n**2))
+    dist /= denom
+    return np.clip(center - dist, 0, 1), np.clip(center + dist, 0, 1)
+
+
+def _statsmodels_interval(method: str):
+    """statsmodels ``proportion_confint`` with `method`, as a function of (count, n, alpha)."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    return lambda count, n, alpha: proportion_confint(count, n, alpha=alpha, method=method)
+
+
 def proportion_ci(
     count: npt.ArrayLike,
     n: npt.ArrayLike,
@@ -72,8 +91,9 @@ def proportion_ci(
         R ``prop.test(count, n, correct=FALSE)$conf.int``),
         ``"clopper-pearson"`` (exact, equals R ``binom.test``) or
         ``"agresti-coull"`` (adjusted Wald with z^2/2 pseudo-successes,
-        clipped to [0, 1]).  Computed with statsmodels
-        ``proportion_confint`` (methods "wilson", "beta", "agresti_coull").
+        clipped to [0, 1]).  Computed as statsmodels
+        ``proportion_confint`` (methods "wilson", "beta", "agresti_coull");
+        Wilson with the same arithmetic here, the others by statsmodels.
     alpha
         1 - confidence level.
 
@@ -95,7 +115,8 @@ def proportion_ci(
     high = np.full(c.shape, np.nan)
     ok = nn > 0
     if np.any(ok):
-        lo, hi = proportion_confint(c[ok], nn[ok], alpha=alpha, method=_CI_METHODS[method])
+        interval = _wilson if method == "wilson" else _statsmodels_interval(_CI_METHODS[method])
+        lo, hi = interval(c[ok], nn[ok], alpha)
         low[ok] = np.clip(lo, 0.0, 1.0)
         high[ok] = np.clip(hi, 0.0, 1.0)
         # The exact interval is closed at the boundary: guard rounding.
@@ -286,7 +307,7 @@ def mean_ci(
     s, c, note = _scores_and_counts(scores, counts)
     n, mean, sd = _weighted_moments(s, c)
     if n >= 2:
-        half = stats.t.ppf(1.0 - alpha / 2.0, n - 1) * sd / np.sqrt(n)
+        half = special.stdtrit(n - 1, 1.0 - alpha / 2.0) * sd / np.sqrt(n)
         low, high = mean - half, mean + half
     else:
         low = high = float("nan")

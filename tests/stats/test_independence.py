@@ -110,6 +110,27 @@ def test_independence_test_chooses_by_expected_counts():
     assert a == independence_test(small_3x3, seed=9, n_sim=2000)
 
 
+def test_cached_simulation_equals_a_fresh_generator_and_shares_margins():
+    table = [[4, 1, 0], [1, 3, 2], [0, 2, 5]]
+    cached = monte_carlo_p(table, n_sim=3000, seed=21)
+    fresh = monte_carlo_p(table, n_sim=3000, seed=np.random.default_rng(21))
+    assert cached.p_value == fresh.p_value and cached.statistic == fresh.statistic
+    same_margins = [[3, 2, 0], [2, 2, 2], [0, 2, 5]]
+    reordered = monte_carlo_p(same_margins, n_sim=3000, seed=21)
+    assert reordered.p_value == monte_carlo_p(same_margins, n_sim=3000, seed=np.random.default_rng(21)).p_value
+    probability = monte_carlo_p(table, n_sim=3000, seed=21, statistic="probability")
+    assert probability.p_value == monte_carlo_p(table, n_sim=3000, seed=np.random.default_rng(21),
+                                                statistic="probability").p_value
+
+
+def test_fisher_without_odds_ratio_keeps_the_test():
+    table = [[3, 1], [1, 3]]
+    full, bare = fisher_2x2(table), fisher_2x2(table, odds_ratio=False)
+    assert bare.p_value == full.p_value and bare.statistic == full.statistic and bare.note == full.note
+    assert np.isnan(bare.odds_ratio) and np.isfinite(full.odds_ratio)
+    assert np.isnan(independence_test(table, seed=1, odds_ratio=False).or_ci_low)
+
+
 def test_empty_rows_and_columns_are_dropped():
     with_empty = chi_square([[10, 0, 20], [0, 0, 0], [15, 0, 5]])
     without = chi_square([[10, 20], [15, 5]])
