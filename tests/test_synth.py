@@ -370,13 +370,10 @@ def test_a_larger_wave_keeps_the_shares(tmp_path):
     assert abs(100 * meaningful.str.contains(GLOBAL_SOUTH).sum() / 2000 - 100 * 46 / 348) <= 3
 
 
-def test_a_large_wave_generates_quickly():
-    import time
-
-    started = time.perf_counter()
-    frame = generate(instrument(), spec(), n=200_000, seed=3)
-    assert len(frame) == 200_000 + 7
-    assert time.perf_counter() - started < 30
+def test_a_larger_wave_has_the_rows_asked_for():
+    """Planted anomalies (7 rows) come on top of the n respondents at any size (speed: benchmarks/)."""
+    frame = generate(instrument(), spec(), n=20_000, seed=3)
+    assert len(frame) == 20_000 + 7
 
 
 # ---------------------------------------------------------------------------------------------

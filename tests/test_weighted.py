@@ -500,12 +500,9 @@ def test_bad_targets_are_one_line_errors_naming_params_and_key(wave, spec, key, 
     assert "\n" not in message and message.startswith(f"params.yaml: {key}") and words in message, message
 
 
-def test_a_million_respondents_take_seconds():
-    """Cost per variable × split is three np.bincount passes, calibrated or not: 1,000,000 respondents × 2
-    questions × 4 splits (all four row builders) well within seconds (about 0.3 s unloaded; the full 20 × 12
-    grid takes about 3 s)."""
-    import time
-
+def test_a_million_respondents_give_coherent_rows():
+    """Every row builder on 1,000,000 respondents (codes -1 = no group / not valid): shares add to 100 in every
+    group and p-values are probabilities. Speed at scale is measured by benchmarks/, not here."""
     rng = np.random.default_rng(5)
     n = 1_000_000
     clean = pd.DataFrame({
@@ -521,13 +518,13 @@ def test_a_million_respondents_take_seconds():
     for q in range(2):
         codes = rng.integers(-1, 5, n)
         variables.append(Variable(f"q{q}", "g", True, tuple("abcde"), codes, np.where(codes >= 0, 0, 1), (3, 4)))
-    start = time.perf_counter()
     weights, _, calibration = weighted.weights_for(clean, EQUAL_UN)
     for variable in variables:
         for split in splits:
-            weighted.distribution_rows(variable, split, PARAMS, weights, calibration)
+            rows = pd.DataFrame(weighted.distribution_rows(variable, split, PARAMS, weights, calibration))
+            assert np.allclose(rows.groupby("group")["pct"].sum(), 100)
             weighted.topbox_rows(variable, split, PARAMS, weights, calibration)
             weighted.mean_rows(variable, split, PARAMS, weights, calibration)
             if split.tested:
-                weighted.test_rows(variable, split, PARAMS, weights, calibration)
-    assert time.perf_counter() - start < 15.0
+                tests = pd.DataFrame(weighted.test_rows(variable, split, PARAMS, weights, calibration))
+                assert tests["p_value"].between(0, 1).all()
