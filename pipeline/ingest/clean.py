@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from pipeline.errors import PulseError
 from pipeline.ingest.derive import derive
@@ -56,6 +57,22 @@ def check_columns(export: Export, instrument: Instrument) -> None:
                             f"fix the export or the column named in {instrument.path}")
     if problems:
         raise PulseError(problems)
+
+
+def _arrow_backed(column: pd.Series) -> bool:
+    return isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow"
+
+
+def kept_rows_of(frame: pd.DataFrame, kept: np.ndarray, columns: list[str]) -> pd.DataFrame:
+    """The rows of `frame` where `kept` is true, only `columns`, on a fresh RangeIndex. Arrow-backed text
+    columns (CSV exports) are filtered by pyarrow as one table, so that no cell becomes a Python object and
+    dtypes stay as read; other frames go through `.loc`."""
+    if not all(_arrow_backed(frame[c]) for c in columns):
+        return frame.loc[kept, columns].reset_index(drop=True)
+    table = pa.table([pa.array(frame[c].array) for c in columns], names=columns)
+    if not kept.all():
+        table = table.filter(pa.array(kept, type=pa.bool_()))
+    return table.to_pandas()
 
 
 def _problem_lines(export: Export, kept_rows: pd.Series, problems: list) -> list[str]:
@@ -123,7 +140,7 @@ def ingest(export: Export, instrument: Instrument, redaction=None, codebooks: di
     ledger = screen(export.frame, instrument, export.first_line)
     kept = ledger["outcome"].to_numpy() == "kept"
     kept_rows = ledger.loc[kept, "row"].reset_index(drop=True)
-    frame = export.frame.loc[kept, required_columns(instrument)].reset_index(drop=True)
+    frame = kept_rows_of(export.frame, kept, required_columns(instrument))
     recoded = recode(frame, instrument)
     if recoded.problems:
         raise PulseError(_problem_lines(export, kept_rows, recoded.problems))

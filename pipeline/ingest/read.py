@@ -121,7 +121,7 @@ def _utf8_document(raw: bytes, encoding: str) -> bytes:
     while raw.startswith(codecs.BOM_UTF8, start):
         start += len(codecs.BOM_UTF8)
     data = raw[start:] if start else raw
-    return data.replace(b"\r\n", b"\n") if b"\r\n" in data else data
+    return data.replace(b"\r\n", b"\n") if b"\r" in data and b"\r\n" in data else data
 
 
 def _stripped(column: pa.ChunkedArray) -> pa.ChunkedArray:
