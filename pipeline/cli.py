@@ -7,11 +7,15 @@ shows the traceback instead.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
-from pipeline.errors import PulseError
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")  # small matrices everywhere: BLAS threads only contend (set before numpy)
+
+from pipeline.errors import PulseError  # noqa: E402
 
 EXIT_USER_ERROR = 2
 
@@ -39,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
                        ("manifest", "hash every input and output of one wave into manifest.json")):
         command = commands.add_parser(name, parents=[common], help=text)
         command.add_argument("wave", help="wave folder, e.g. surveys/<survey>/<wave>")
+    trend_report = commands.add_parser("trend-report", parents=[common],
+                                       help="write the cross-wave report of a survey (outputs/<survey>/trends/)")
+    trend_report.add_argument("survey", help="survey folder, e.g. surveys/<survey>")
     verify = commands.add_parser("verify", parents=[common],
                                  help="re-run a wave in a temporary folder and compare every file with its manifest")
     verify.add_argument("output", help="a wave's output folder, e.g. outputs/<survey>/<wave>")
@@ -84,10 +91,11 @@ def run_stages(names: list[str], waves, params, quiet: bool = False) -> None:
 def command_run(args, root: Path) -> None:
     from pipeline.params import load_params
     from pipeline.project import find_waves, wave_from_dir
-    from pipeline.stages import STAGES
+    from pipeline.stages import STAGES, SURVEY_STAGES, survey_last_waves
 
     waves = [wave_from_dir(w, root) for w in args.waves] if args.waves else find_waves(root)
     run_stages([s.name for s in STAGES], waves, load_params(root))
+    run_stages([s.name for s in SURVEY_STAGES], survey_last_waves(waves), load_params(root))
     _say(f"outputs in {root / 'outputs'}")
 
 
@@ -96,6 +104,17 @@ def command_stage(args, root: Path) -> None:
     from pipeline.project import wave_from_dir
 
     run_stages([args.command], [wave_from_dir(args.wave, root)], load_params(root))
+
+
+def command_survey_stage(args, root: Path) -> None:
+    from pipeline.params import load_params
+    from pipeline.project import find_waves, survey_waves
+
+    name = Path(args.survey).name
+    waves = [w for w in find_waves(root) if w.survey == name]
+    if not waves:
+        raise PulseError(f"{args.survey}: no survey with waves under {root / 'surveys'}; expected surveys/<survey>")
+    run_stages([args.command], [survey_waves(waves[0])[-1]], load_params(root))
 
 
 def command_verify(args, root: Path) -> int:
@@ -149,7 +168,7 @@ def command_synth(args, root: Path) -> None:
 
 
 COMMANDS = {"run": command_run, "ingest": command_stage, "analyze": command_stage, "trends": command_stage, "new-wave": command_new_wave, "figures": command_stage, "report": command_stage,
-            "manifest": command_stage, "verify": command_verify, "validate": command_validate, "synth": command_synth}
+            "manifest": command_stage, "trend-report": command_survey_stage, "verify": command_verify, "validate": command_validate, "synth": command_synth}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -90,6 +90,14 @@ class Question:
     separator: str = ";"
     minimum: float | None = None
     maximum: float | None = None
+    since: str | None = None
+    until: str | None = None
+    comparable_with: Mapping[str, str] | None = None
+
+    def asked_in(self, wave: str) -> bool:
+        """Whether the question was asked in `wave`: `since` <= wave <= `until` where given. Wave labels compare as
+        text, so they must sort in fielding order (e.g. 2024-05, 2024-08)."""
+        return (self.since is None or self.since <= wave) and (self.until is None or wave <= self.until)
 
 
 @dataclass(frozen=True)
@@ -162,6 +170,10 @@ class Instrument:
     def derived_variable(self, variable_id: str) -> Derived:
         return next(d for d in self.derived if d.id == variable_id)
 
+    def for_wave(self, wave: str) -> "Instrument":
+        """The instrument as fielded in `wave`: only the questions whose `since`/`until` include it."""
+        return replace(self, questions=tuple(q for q in self.questions if q.asked_in(wave)))
+
 
 @cache
 def schema() -> dict:
@@ -223,8 +235,16 @@ def derivation_order(derived: list[Mapping[str, Any]]) -> tuple[list[str], list[
     return order, []
 
 
+def _overlap(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two questions are asked in a common wave by their `since`/`until` (open ends overlap everything)."""
+    starts = [str(q["since"]) for q in (a, b) if q.get("since")]
+    ends = [str(q["until"]) for q in (a, b) if q.get("until")]
+    return not (starts and ends and max(starts) > min(ends))
+
+
 def semantic_problems(raw: Mapping[str, Any]) -> list[str]:
-    """Problems a schema cannot see: unknown or duplicate references, unknown levels, cycles."""
+    """Problems a schema cannot see: unknown or duplicate references, unknown levels, cycles, and versioning
+    (`since`/`until`, `comparable_with` links, the changelog: `version_problems`)."""
     problems: list[str] = []
     scales = raw.get("scales", {})
     for scale_id, scale in scales.items():
@@ -244,7 +264,7 @@ def semantic_problems(raw: Mapping[str, Any]) -> list[str]:
             problems.append(f"{where}.id: duplicate question id {q['id']!r}")
         seen[q["id"]] = "question"
         if "column" in q:
-            if q["column"] in columns:
+            if q["column"] in columns and _overlap(q, questions[columns[q["column"]]]):
                 problems.append(f"{where}.column: column {q['column']!r} is already used by question {columns[q['column']]!r}")
             columns[q["column"]] = q["id"]
         scale = scales.get(q.get("scale")) if "scale" in q else None
@@ -270,6 +290,7 @@ def semantic_problems(raw: Mapping[str, Any]) -> list[str]:
                 for value in values:
                     if value not in allowed:
                         problems.append(f"{where}.eligible: {value!r} is not a level of question {ref!r}")
+    problems += version_problems(raw)
     derived = raw.get("derived", [])
     for d in derived:
         where = f"derived[{d['id']}]"
@@ -329,6 +350,56 @@ def semantic_problems(raw: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def _link_problems(q: Mapping[str, Any], questions: Mapping[str, Mapping[str, Any]],
+                   scales: Mapping[str, Any]) -> list[str]:
+    """Problems of one question's `comparable_with` link: unknown or own id, a link to another type, a scale with
+    another number of levels, or other level labels without a note saying why they compare."""
+    where = f"questions[{q['id']}].comparable_with"
+    target = q["comparable_with"]["id"]
+    if target == q["id"]:
+        return [f"{where}: a question cannot be comparable with itself; name the id it replaced"]
+    if target not in questions:
+        return [f"{where}: unknown question {target!r}; keep the replaced question in the instrument with until: "
+                f"<its last wave>"]
+    old = questions[target]
+    if old["type"] != q["type"]:
+        return [f"{where}: {target!r} is of type {old['type']} and {q['id']!r} of type {q['type']}; only questions "
+                f"of one type can be compared"]
+    old_scale, new_scale = scales.get(old.get("scale")), scales.get(q.get("scale"))
+    if old_scale is None or new_scale is None or old_scale is new_scale:
+        return []
+    old_labels = [level["label"] for level in old_scale["levels"]]
+    new_labels = [level["label"] for level in new_scale["levels"]]
+    if len(old_labels) != len(new_labels):
+        return [f"{where}: scale {old['scale']!r} of {target!r} has {len(old_labels)} levels and scale "
+                f"{q['scale']!r} has {len(new_labels)}; levels are matched by position, so the link needs as many"]
+    if old_labels != new_labels and not q["comparable_with"].get("note"):
+        return [f"{where}: scales {old['scale']!r} and {q['scale']!r} have different level labels; add a note "
+                f"saying why they compare"]
+    return []
+
+
+def version_problems(raw: Mapping[str, Any]) -> list[str]:
+    """Problems of the instrument's versioning: `since` after `until`, links to questions asked at the same time
+    or later, and a `version` missing from a given changelog."""
+    problems: list[str] = []
+    questions = {q["id"]: q for q in raw["questions"]}
+    for q in raw["questions"]:
+        where = f"questions[{q['id']}]"
+        if q.get("since") and q.get("until") and str(q["since"]) > str(q["until"]):
+            problems.append(f"{where}: since {q['since']!r} is after until {q['until']!r}; swap them or fix the wave")
+        if "comparable_with" in q:
+            problems += _link_problems(q, questions, raw.get("scales", {}))
+            old = questions.get(q["comparable_with"]["id"], {})
+            if old and not (old.get("until") and q.get("since") and str(old["until"]) < str(q["since"])):
+                problems.append(f"{where}.comparable_with: {old['id']!r} must end before {q['id']!r} starts: give "
+                                f"{old['id']!r} until: <last wave> and {q['id']!r} since: <first wave>")
+    changelog = raw.get("changelog")
+    if changelog and raw["version"] not in [str(entry["version"]) for entry in changelog]:
+        problems.append(f"changelog: no entry for version {raw['version']!r}; add one saying what changed")
+    return problems
+
+
 def _scale(scale_id: str, raw: Mapping[str, Any]) -> Scale:
     return Scale(
         id=scale_id,
@@ -361,6 +432,9 @@ def _question(raw: Mapping[str, Any], scales: Mapping[str, Scale]) -> Question:
         separator=raw.get("separator", ";"),
         minimum=raw.get("minimum"),
         maximum=raw.get("maximum"),
+        since=raw.get("since"),
+        until=raw.get("until"),
+        comparable_with=raw.get("comparable_with"),
     )
 
 

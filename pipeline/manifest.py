@@ -32,11 +32,11 @@ def sha256(path: Path) -> str:
 
 def input_files(wave: Wave) -> list[Path]:
     """The files a wave's outputs are made from: the survey's instrument, report spec, redaction list and
-    codebooks, the wave folder (export, wave.yaml, manual coding) and params.yaml."""
+    codebooks, and the wave folder (export, wave.yaml, manual coding). Not params.yaml: it also lists the other
+    waves, so adding one would change every wave's manifest; the manifest records the parameter groups used."""
     files = [wave.survey_dir / name for name in INPUT_FILES]
     files += sorted((wave.survey_dir / "codebooks").glob("*.yaml"))
     files += sorted(p for p in wave.wave_dir.rglob("*") if p.is_file())
-    files.append(wave.root / "params.yaml")
     return [f for f in files if f.exists()]
 
 

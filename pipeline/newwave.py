@@ -297,6 +297,15 @@ def wave_yaml(wave: str, export_name: str, start: str | None, end: str | None, s
             f"synthetic: false\nnote: {_scalar(f'Export {source} added with pulse new-wave.')}\n")
 
 
+def _regenerate_dvc_yaml(root: Path) -> None:
+    """Write the project's dvc.yaml again, if it has one, so its survey stages depend on the new wave too."""
+    from pipeline.stages import dvc_yaml
+
+    path = root / "dvc.yaml"
+    if path.exists():
+        path.write_text(dvc_yaml(root), encoding="utf-8")
+
+
 def create_wave(root: str | Path, survey: str, wave: str, export_path: str | Path, *, replace: bool = False,
                 previous: bool = False) -> list[str]:
     """Create `surveys/<survey>/<wave>/` under `root` and return the export's problems (`check_export`, one line
@@ -305,7 +314,8 @@ def create_wave(root: str | Path, survey: str, wave: str, export_path: str | Pat
     Writes wave.yaml (label from the wave name, fielding dates from the export's submission times) and copies the
     export in as `responses<suffix>`; lists `<survey>-<wave>: {survey, wave}` under `waves:` in params.yaml (created
     if absent; comments and other entries kept; nothing added if the key is there). With `previous`, the entry also
-    names the survey's last wave listed before it (itself for the first), for a per-wave trends stage. The folder
+    names the survey's last wave listed before it (itself for the first), for a per-wave trends stage. A dvc.yaml
+    in `root` is generated again (`pipeline.stages.dvc_yaml`), so the survey stages depend on the new wave. The folder
     and files are created even when the export has problems, so they can be fixed in place. A survey without an
     instrument, a bad wave name, a missing export or an existing wave folder (unless `replace`: then the export
     and wave.yaml are written again) is a PulseError.
@@ -336,4 +346,5 @@ def create_wave(root: str | Path, survey: str, wave: str, export_path: str | Pat
         before = [str(v.get("wave")) for v in listed.values() if isinstance(v, dict) and v.get("survey") == survey]
         link = (before[-1] if before else wave) if previous else None
         params_path.write_text(add_to_params(text, survey, wave, link), encoding="utf-8")
-    return check_export(target, instrument)
+        _regenerate_dvc_yaml(root)
+    return check_export(target, instrument.for_wave(wave))

@@ -5,7 +5,8 @@ rendered with autoescaping and StrictUndefined. Everything shown is prepared her
 (pipeline.format); templates only place it. The HTML is self-contained: figures are inlined SVG (their
 element ids prefixed per figure), CSS is inline, and the only links leaving the page are the relative
 links to each figure's CSV. The PDF is A4 with page numbers, a running header and, for synthetic
-data, a banner on every page.
+data, a banner on every page; its HTML (never written) links each figure's print SVG as an image rather
+than inlining it, so WeasyPrint parses it as SVG, not as HTML to style (pipeline.pdf writes it).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
-import os
 import platform
 import re
 from dataclasses import dataclass
@@ -207,8 +207,15 @@ def _pair_table(frame: pd.DataFrame, names) -> tuple[list[Cell], list[list[Cell]
     return head, body
 
 
+def _trend_table(frame: pd.DataFrame, names) -> tuple[list[Cell], list[list[Cell]]]:
+    """The trend figure's table; its module (and matplotlib with it) is imported only when a report has one."""
+    from pipeline.figures.trend import table
+
+    return table(frame, names)
+
+
 TABLES = {"keywords": _tag_table, "keyword-bars": _tag_table, "choices": _choice_table, "models": _model_table,
-          "pairs": _pair_table}
+          "pairs": _pair_table, "trend": _trend_table}
 
 
 def data_table(frame: pd.DataFrame, kind: str, names) -> dict[str, Any]:
@@ -228,8 +235,9 @@ def figure_context(entry: dict, folder: Path, names, medium: str) -> dict[str, A
     from markupsafe import Markup
 
     svg_path = folder / entry["files"]["svg"]
-    if not svg_path.exists():
-        raise PulseError(f"{svg_path}: figure file missing; run `pulse figures` for this wave first")
+    for path in (svg_path, folder / entry["files"]["print_svg"]):
+        if not path.exists():
+            raise PulseError(f"{path}: figure file missing; run `pulse figures` for this wave first")
     from pipeline.figures.tables import read_table
 
     frame = read_table(folder / entry["files"]["csv"])
@@ -246,8 +254,7 @@ def figure_context(entry: dict, folder: Path, names, medium: str) -> dict[str, A
         "caption": entry["caption"],
         "alt": entry["alt"],
         "svg": Markup(inline_svg(svg_path.read_text(encoding="utf-8"), f"f{entry['number']}")),
-        "print_svg": Markup(inline_svg((folder / entry["files"]["print_svg"]).read_text(encoding="utf-8"),
-                                       f"p{entry['number']}")),
+        "print_svg": f"figures/{entry['files']['print_svg']}",
         "csv": f"figures/{entry['files']['csv']}",
         "table": data_table(frame, entry["kind"], names),
     }
@@ -411,6 +418,15 @@ def _models_and_pairs(kinds: set[str], tables_dir: Path, names) -> list[str]:
     return lines
 
 
+def _disclosure(params: dict, tables_dir: Path) -> dict[str, Any]:
+    """The disclosure-control account of the methods appendix, from tables/suppressions.csv (empty if absent)."""
+    from pipeline.disclosure import methods_summary
+
+    path = tables_dir / "suppressions.csv"
+    frame = pd.read_csv(path, keep_default_na=False, na_values=[""]) if path.exists() else None
+    return methods_summary(frame, params["disclosure"])
+
+
 def methods_context(wave: Wave, params: dict, instrument, tables_dir: Path, kinds: set[str] = frozenset(),
                     names=None) -> dict[str, Any]:
     """The methods appendix as formatted text and tables."""
@@ -448,6 +464,7 @@ def methods_context(wave: Wave, params: dict, instrument, tables_dir: Path, kind
         "minimum": (f"Groups with fewer than {fmt.count(analyze['min_group_size'])} valid answers are not shown "
                     f"and are left out of tests."),
         "weights": f"Weighted by {weights}." if weights else "Unweighted: every respondent counts once.",
+        "disclosure": _disclosure(params, tables_dir),
         "software": _software(),
         "hashes": [[Cell(str(path.relative_to(wave.root))), Cell(sha256(path))] for path in input_files(wave)]
         + [[Cell("parameters: analyze and report groups (canonical JSON)"), Cell(params_hash(params))]],
@@ -467,6 +484,9 @@ def environment(root: Path):
 
 def context(wave: Wave, params: dict) -> dict[str, Any]:
     """Everything both documents show, formatted."""
+    from pipeline.figures import report_params
+    from pipeline.figures.trendtext import changes_context
+
     folder = wave.out_dir / "figures"
     index_path = folder / "index.json"
     if not index_path.exists():
@@ -503,6 +523,8 @@ def context(wave: Wave, params: dict) -> dict[str, Any]:
         "sections": sections,
         "methods": methods_context(wave, params, instrument, wave.out_dir / "tables", {f.kind for f in spec.figures},
                                    names),
+        "changes": changes_context(wave.out_dir / "tables", names, report_params(params)["alpha"],
+                                   float(params["analyze"].get("confidence", 0.95))),
     }
 
 
@@ -511,22 +533,11 @@ def render(env, data: dict[str, Any], medium: str) -> str:
 
 
 def write_pdf(html: str, path: Path, base: Path) -> None:
-    """The PDF of `html` (WeasyPrint), reproducible: no dates, fixed identifier, SOURCE_DATE_EPOCH pinned."""
-    from pipeline.outputs import atomic_path
+    """The PDF of `html` (WeasyPrint), reproducible: no dates, fixed identifier, SOURCE_DATE_EPOCH pinned
+    (pipeline.pdf, which also draws the figures' SVG labels as whole runs of text)."""
+    from pipeline.pdf import write_pdf as write
 
-    previous = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = "0"
-    try:
-        import weasyprint
-
-        document = weasyprint.HTML(string=html, base_url=str(base)).render()
-        with atomic_path(path) as temporary:
-            document.write_pdf(temporary, pdf_identifier=hashlib.sha256(html.encode()).hexdigest()[:32].encode())
-    finally:
-        if previous is None:
-            os.environ.pop("SOURCE_DATE_EPOCH", None)
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = previous
+    write(html, path, base)
 
 
 def run_report(wave: Wave, params: dict[str, Any]) -> list[str]:

@@ -7,6 +7,7 @@ exactly the files its `outs` name (paths relative to the project root, with {sur
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -48,7 +49,7 @@ def run_ingest(wave: Wave, params: dict[str, Any]) -> list[str]:
 
     from pipeline.text import load_codebooks, load_redaction_list
 
-    instrument = load(wave.instrument_path)
+    instrument = load(wave.instrument_path).for_wave(wave.wave)
     redaction = load_redaction_list(wave.survey_dir / "redaction.yaml")
     codebooks = load_codebooks(wave.survey_dir / "codebooks", instrument)
     salt = os.environ.get("PULSE_PANEL_SALT") or (SYNTHETIC_SALT if wave.synthetic else None)
@@ -72,12 +73,13 @@ def run_analyze(wave: Wave, params: dict[str, Any]) -> list[str]:
     import pandas as pd
 
     from pipeline.analyze import analyze
+    from pipeline.disclosure import protect
     from pipeline.instrument import load
     from pipeline.outputs import write_csv
 
     from pipeline.text import agreement_table, code_all, decisions_table, keywords_table, load_codebooks, read_coding
 
-    instrument = load(wave.instrument_path)
+    instrument = load(wave.instrument_path).for_wave(wave.wave)
     clean = pd.read_parquet(wave.out_dir / "clean.parquet")
     coding_path = wave.wave_dir / "coding.csv"
     coded = code_all(clean, load_codebooks(wave.survey_dir / "codebooks", instrument), read_coding(coding_path),
@@ -85,6 +87,7 @@ def run_analyze(wave: Wave, params: dict[str, Any]) -> list[str]:
     tables = analyze(clean, instrument, params["analyze"], coded)
     tables.update(keywords=keywords_table(coded), coding_decisions=decisions_table(coded),
                   coding_agreement=agreement_table(coded))
+    tables = protect(tables, clean, instrument, params["disclosure"], coded)
     for name, table in tables.items():
         write_csv(table, wave.out_dir / "tables" / f"{name}.csv")
     tests = tables["tests"]
@@ -105,6 +108,7 @@ def run_trends(wave: Wave, params: dict[str, Any]) -> list[str]:
     from pipeline.instrument import load
     from pipeline.outputs import write_csv
     from pipeline.project import previous_wave
+    from pipeline.disclosure import protect_trends
     from pipeline.trends import trends
 
     waves = list(dict.fromkeys([previous_wave(wave), wave]))
@@ -115,12 +119,28 @@ def run_trends(wave: Wave, params: dict[str, Any]) -> list[str]:
             raise PulseError(f"{path}: missing; ingest the previous wave first (pulse ingest {w.wave_dir})")
         frames[w.wave] = pd.read_parquet(path)
     tables = trends(frames, load(wave.instrument_path), {**params["analyze"], **params["trends"]})
+    tables = protect_trends(tables, {w.wave: published_tables(w, ("topbox", "means")) for w in waves})
     for name, table in tables.items():
         write_csv(table, wave.out_dir / "tables" / f"{name}.csv")
     tests = tables["trend_tests"]
     changed = int((tests["q_value"] < params["report"]["alpha"]).sum()) if len(tests) else 0
     since = f"since {waves[0].wave}" if len(waves) == 2 else "(first wave: nothing to compare)"
     return [f"{len(tests)} wave-over-wave tests {since}, {changed} with q < {params['report']['alpha']}"]
+
+
+def published_tables(wave: Wave, names: tuple[str, ...]) -> dict:
+    """The wave's published analyze tables `names` (after disclosure control), read from its tables/ folder."""
+    import pandas as pd
+
+    from pipeline.errors import PulseError
+
+    found = {}
+    for name in names:
+        path = wave.out_dir / "tables" / f"{name}.csv"
+        if not path.exists():
+            raise PulseError(f"{path}: missing; analyze that wave first (pulse analyze {wave.wave_dir})")
+        found[name] = pd.read_csv(path)
+    return found
 
 
 def run_figures(wave: Wave, params: dict[str, Any]) -> list[str]:
@@ -145,7 +165,7 @@ def run_manifest(wave: Wave, params: dict[str, Any]) -> list[str]:
 
 
 TABLES = ("distributions", "topbox", "means", "tests", "posthoc", "models", "paired", "weights", "keywords",
-          "coding_decisions", "coding_agreement")
+          "coding_decisions", "coding_agreement", "suppressions")
 FIGURE_TABLES = ("distributions", "topbox", "means", "tests", "models", "paired", "keywords", "coding_agreement")
 WAVE = "surveys/{survey}/{wave}"
 OUT = "outputs/{survey}/{wave}"
@@ -163,18 +183,20 @@ STAGES: tuple[Stage, ...] = (
         name="analyze",
         run=run_analyze,
         deps=("surveys/{survey}/instrument.yaml", "surveys/{survey}/codebooks", WAVE, f"{OUT}/clean.parquet",
-              "pipeline/analyze.py", "pipeline/text",
+              "pipeline/analyze.py", "pipeline/disclosure.py", "pipeline/text",
               "pipeline/breakdowns.py", "pipeline/weighted.py", "pipeline/stats"),
         outs=tuple(f"{OUT}/tables/{name}.csv" for name in TABLES),
-        params=("analyze",),
+        params=("analyze", "disclosure"),
     ),
     Stage(
         name="trends",
         run=run_trends,
         deps=("surveys/{survey}/instrument.yaml", "outputs/{survey}/{previous}/clean.parquet",
-              f"{OUT}/clean.parquet", "pipeline/trends.py", "pipeline/breakdowns.py", "pipeline/stats"),
-        outs=(f"{OUT}/tables/trends.csv", f"{OUT}/tables/trend_tests.csv"),
-        params=("analyze", "trends", "report"),
+              f"{OUT}/clean.parquet", "outputs/{survey}/{previous}/tables/topbox.csv",
+              "outputs/{survey}/{previous}/tables/means.csv", f"{OUT}/tables/topbox.csv", f"{OUT}/tables/means.csv",
+              "pipeline/trends.py", "pipeline/breakdowns.py", "pipeline/stats", "pipeline/disclosure.py"),
+        outs=(f"{OUT}/tables/trends.csv", f"{OUT}/tables/trend_tests.csv", f"{OUT}/tables/trend_questions.csv"),
+        params=("analyze", "disclosure", "trends", "report"),
     ),
     Stage(
         name="figures",
@@ -182,37 +204,98 @@ STAGES: tuple[Stage, ...] = (
         deps=("surveys/{survey}/instrument.yaml", "surveys/{survey}/report.yaml", f"{WAVE}/wave.yaml",
               *(f"{OUT}/tables/{name}.csv" for name in FIGURE_TABLES), "pipeline/figures", "pipeline/format.py"),
         outs=(f"{OUT}/figures",),
-        params=("analyze", "report"),
+        params=("analyze", "disclosure", "report"),
     ),
     Stage(
         name="report",
         run=run_report,
         deps=("surveys/{survey}/instrument.yaml", "surveys/{survey}/report.yaml", WAVE, f"{OUT}/figures", *(f"{OUT}/tables/{name}.csv" for name in FIGURE_TABLES),
-              f"{OUT}/ledger.csv", f"{OUT}/recodes.csv", "templates", "pipeline/report.py", "pipeline/format.py",
+              f"{OUT}/ledger.csv", f"{OUT}/recodes.csv", f"{OUT}/tables/trend_tests.csv",
+              f"{OUT}/tables/trend_questions.csv", f"{OUT}/tables/suppressions.csv", "templates", "pipeline/report.py",
+              "pipeline/pdf.py", "pipeline/disclosure.py", "pipeline/format.py",
               "pipeline/figures", "pipeline/data/countries_meta.json"),
         outs=(f"{OUT}/report.html", f"{OUT}/report.pdf"),
-        params=("analyze", "report"),
+        params=("analyze", "disclosure", "report"),
     ),
     Stage(
         name="manifest",
         run=run_manifest,
         deps=("surveys/{survey}/instrument.yaml", WAVE, f"{OUT}/report.html", f"{OUT}/report.pdf",
               f"{OUT}/figures", f"{OUT}/clean.parquet", *(f"{OUT}/tables/{name}.csv" for name in TABLES),
-              f"{OUT}/tables/trends.csv", f"{OUT}/tables/trend_tests.csv",
+              f"{OUT}/tables/trends.csv", f"{OUT}/tables/trend_tests.csv", f"{OUT}/tables/trend_questions.csv",
               "pipeline/manifest.py"),
         outs=(f"{OUT}/manifest.json",),
-        params=("analyze", "report"),
+        params=("analyze", "disclosure", "report"),
+    ),
+)
+
+
+def run_trend_report(wave: Wave, params: dict[str, Any]) -> list[str]:
+    """Write the cross-wave report of `wave`'s survey (outputs/<survey>/trends/): trend figures, the tests of each
+    pair of consecutive waves, methods."""
+    from pipeline.figures.trendreport import run_trend_report as report
+
+    return report(wave, params)
+
+
+TRENDS_OUT = "outputs/{survey}/trends"
+
+# Stages run once per survey, after every wave's stages: `{wave}` in a dep stands for each wave of the survey.
+SURVEY_STAGES: tuple[Stage, ...] = (
+    Stage(
+        name="trend-report",
+        run=run_trend_report,
+        deps=("surveys/{survey}/instrument.yaml", "surveys/{survey}/report.yaml", f"{WAVE}/wave.yaml",
+              f"{OUT}/tables/trends.csv", f"{OUT}/tables/trend_tests.csv", f"{OUT}/tables/trend_questions.csv",
+              "templates", "pipeline/figures", "pipeline/report.py", "pipeline/pdf.py", "pipeline/format.py"),
+        outs=(f"{TRENDS_OUT}/report.html", f"{TRENDS_OUT}/report.pdf", f"{TRENDS_OUT}/figures"),
+        params=("analyze", "disclosure", "trends", "report"),
     ),
 )
 
 
 def stage(name: str) -> Stage:
-    return next(s for s in STAGES if s.name == name)
+    return next(s for s in STAGES + SURVEY_STAGES if s.name == name)
 
 
-def dvc_yaml() -> str:
+def survey_last_waves(waves: list[Wave]) -> list[Wave]:
+    """For each survey among `waves` whose every wave (survey_waves) has its trends tables: its last wave, the
+    one a survey stage is run with."""
+    from pipeline.project import survey_waves
+
+    found = {}
+    for wave in waves:
+        every = survey_waves(wave)
+        if all((w.out_dir / "tables" / "trend_questions.csv").exists() for w in every):
+            found.setdefault(wave.survey, every[-1])
+    return list(found.values())
+
+
+def _listed_waves(root: Path) -> dict[str, list[str]]:
+    """{survey: [wave, …]} in the order params.yaml lists them under `waves`."""
+    from pipeline.params import load_params
+
+    listed: dict[str, list[str]] = {}
+    for entry in load_params(root)["waves"].values():
+        listed.setdefault(str(entry["survey"]), []).append(str(entry["wave"]))
+    return listed
+
+
+def _survey_stage_lines(s: Stage, survey: str, waves: list[str]) -> list[str]:
+    deps = list(dict.fromkeys(d.format(survey=survey, wave=w) for d in s.deps for w in waves))
+    lines = [f"  {s.name}-{survey}:", f"    cmd: pulse {s.name} surveys/{survey}", "    deps:"]
+    lines += [f"      - {d}" for d in deps]
+    if s.params:
+        lines += ["    params:", *(f"      - {p}" for p in s.params)]
+    outs = [o.format(survey=survey) for o in s.outs]
+    return lines + ["    outs:", *(line for o in outs for line in (f"      - {o}:", "          cache: false"))]
+
+
+def dvc_yaml(root: Path | None = None) -> str:
     """The text of dvc.yaml for the registry: one `foreach` stage over the `waves` of params.yaml per
-    registered stage, outputs uncached (they are rebuilt, not stored). `python -m pipeline.stages > dvc.yaml`."""
+    registered stage, then one stage `<name>-<survey>` per survey stage and survey listed in `root`/params.yaml
+    (default: the current folder) depending on each of its waves; outputs uncached (they are rebuilt, not
+    stored). `python -m pipeline.stages > dvc.yaml`; `pulse new-wave` writes it again when it adds a wave."""
     def dvc(template: str) -> str:
         return (template.replace("{survey}", "${item.survey}").replace("{wave}", "${item.wave}")
                 .replace("{previous}", "${item.previous}"))
@@ -226,6 +309,9 @@ def dvc_yaml() -> str:
         if s.params:
             lines += ["      params:", *(f"        - {p}" for p in s.params)]
         lines += ["      outs:", *(line for o in s.outs for line in (f"        - {dvc(o)}:", "            cache: false"))]
+    for survey, waves in _listed_waves(Path.cwd() if root is None else root).items():
+        for s in SURVEY_STAGES:
+            lines += _survey_stage_lines(s, survey, waves)
     return "\n".join(lines) + "\n"
 
 

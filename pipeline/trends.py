@@ -56,6 +56,8 @@ TREND_TEST_COLUMNS = ["question", "source_a", "source_b", "measure", "breakdown"
                       "ci_high", "ci_method", "statistic", "df", "p_value", "q_value", "family", "effect_size",
                       "effect_measure", "suppressed", "note"]
 
+TREND_QUESTION_COLUMNS = ["question", "wave_a", "wave_b", "source_a", "source_b", "compared", "reason"]
+
 
 @dataclass(frozen=True)
 class Link:
@@ -103,14 +105,9 @@ def panel_ids(keys: pd.Series, salt: str) -> pd.Series:
 
 
 def instrument_links(instrument: Instrument) -> dict[str, Link]:
-    """Links declared in the instrument: questions with `comparable_with: {question, note}` (empty until the
-    instrument loader keeps that key)."""
-    links = {}
-    for question in instrument.questions:
-        declared = getattr(question, "comparable_with", None)
-        if declared:
-            links[question.id] = Link(question.id, declared["question"], declared.get("note", ""))
-    return links
+    """Links declared in the instrument: {question id: Link} for questions with `comparable_with: {id, note}`."""
+    return {q.id: Link(q.id, q.comparable_with["id"], q.comparable_with.get("note", ""))
+            for q in instrument.questions if q.comparable_with}
 
 
 def trend_questions(instrument: Instrument, chosen: Sequence[str] | None = None,
@@ -125,15 +122,26 @@ def trend_questions(instrument: Instrument, chosen: Sequence[str] | None = None,
     return [q for q in instrument.questions_of("ordinal") if q.id not in splitting | replaced]
 
 
-def answers(frame: pd.DataFrame, question: Question, link: Link | None = None) -> tuple[Answers | None, str]:
+def _source(frame: pd.DataFrame, question: Question, link: Link | None, wave: str | None) -> str | None:
+    """The column holding `question` in one wave: its own id when the wave is in its since/until range and the
+    frame has it, else the linked earlier id when the frame has that; None when the wave did not ask it."""
+    if question.id in frame.columns and (wave is None or question.asked_in(wave)):
+        return question.id
+    if link is not None and link.previous in frame.columns:
+        return link.previous
+    return None
+
+
+def answers(frame: pd.DataFrame, question: Question, link: Link | None = None,
+            wave: str | None = None) -> tuple[Answers | None, str]:
     """The valid answers of `question` in one wave on the current scale, or (None, why not).
 
-    The current id is read if present, else the linked earlier id. Levels are matched by label when the wave's
-    categories are the scale's labels; a linked column with other labels but as many levels is matched by position;
-    anything else is not comparable.
+    The current id is read if present (and `wave`, when given, is within the question's since/until), else the
+    linked earlier id. Levels are matched by label when the wave's categories are the scale's labels; a linked
+    column with other labels but as many levels is matched by position; anything else is not comparable.
     """
-    source = question.id if question.id in frame.columns else (link.previous if link else None)
-    if source is None or source not in frame.columns:
+    source = _source(frame, question, link, wave)
+    if source is None:
         return None, "not asked"
     labels = list(question.scale.labels)
     values = frame[source]
@@ -425,7 +433,7 @@ def _paired_rows(question: Question, waves: tuple[str, str], ans: tuple[Answers,
 
 def trends(waves: Mapping[str, pd.DataFrame], instrument: Instrument, params: Mapping[str, Any] | None = None,
            links: Mapping[str, Link] | None = None) -> dict[str, pd.DataFrame]:
-    """The trend tables of one survey: {"trends": …, "trend_tests": …} (columns: docs/tables.md).
+    """The trend tables of one survey: {"trends": …, "trend_tests": …, "trend_questions": …} (docs/tables.md).
 
     `waves` maps wave ids to clean frames, in fielding order. `params` overrides `DEFAULTS` (the `analyze` group of
     params.yaml overlaid with the `trends` group): `breakdowns` (instrument breakdown ids, besides the whole sample;
@@ -441,7 +449,11 @@ def trends(waves: Mapping[str, pd.DataFrame], instrument: Instrument, params: Ma
     `independent` (two-proportion z with Newcombe's interval; Mann–Whitney with the Welch interval of the mean
     difference) and, when the frames carry `panel_id`, `paired` (McNemar with Newcombe's paired interval; Wilcoxon
     signed-rank with the paired t interval). Differences are later − earlier. q-values adjust p within each family
-    `<wave_a>..<wave_b>/<breakdown>/<measure>/<design>` (all questions together).
+    `<wave_a>..<wave_b>/<breakdown>/<measure>/<design>` (all questions together). `trend_questions` has, per
+    ordinal question and pair of consecutive given waves, whether they were compared and why (not).
+
+    A question is read in a wave when the wave is within its `since`/`until` (wave ids compare as text) and the
+    frame has its column, else through its `comparable_with` link.
     """
     params = {**DEFAULTS, **(params or {})}
     if params["overlap"] not in OVERLAP:
@@ -454,10 +466,14 @@ def trends(waves: Mapping[str, pd.DataFrame], instrument: Instrument, params: Ma
     pair_cache: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, str]] = {}
     trend_rows: list[dict] = []
     test_rows: list[dict] = []
-    for question in trend_questions(instrument, params["questions"], links):
+    followed = trend_questions(instrument, params["questions"], links)
+    compared_rows = _left_out(instrument, followed, links, names)
+    for question in followed:
         asked: list[tuple[int, Answers]] = []
+        found_in: list[tuple[Answers | None, str]] = []
         for i, frame in enumerate(frames):
-            found, why = answers(frame, question, links.get(question.id))
+            found, why = answers(frame, question, links.get(question.id), names[i])
+            found_in.append((found, why))
             if found is None:
                 if why != "not asked":
                     trend_rows.extend({"question": question.id, "wave": names[i], "measure": measure,
@@ -467,6 +483,7 @@ def trends(waves: Mapping[str, pd.DataFrame], instrument: Instrument, params: Ma
             asked.append((i, found))
             for grouping in groups[i].values():
                 trend_rows.extend(_trend_rows(question, names[i], found, grouping, params))
+        compared_rows.extend(_compared(question, names, found_in))
         for (i, ans_a), (j, ans_b) in zip(asked, asked[1:]):
             if (i, j) not in pair_cache:
                 pair_cache[i, j] = linked_pairs(frames[i], frames[j])
@@ -484,4 +501,38 @@ def trends(waves: Mapping[str, pd.DataFrame], instrument: Instrument, params: Ma
     if len(tests_frame):
         tests_frame["q_value"] = tests_frame.groupby("family", sort=False)["p_value"].transform(
             lambda p: adjust(p.to_numpy(dtype=float), method=params["multiplicity"]))
-    return {"trends": pd.DataFrame(trend_rows, columns=TREND_COLUMNS), "trend_tests": tests_frame}
+    return {"trends": pd.DataFrame(trend_rows, columns=TREND_COLUMNS), "trend_tests": tests_frame,
+            "trend_questions": pd.DataFrame(compared_rows, columns=TREND_QUESTION_COLUMNS)}
+
+
+def _compared(question: Question, names: Sequence[str], found: Sequence[tuple[Answers | None, str]]) -> list[dict]:
+    """Rows of `trend_questions` for a followed question: one per pair of consecutive waves, compared or why not."""
+    rows = []
+    for k in range(len(names) - 1):
+        (a, why_a), (b, why_b) = found[k], found[k + 1]
+        reasons = [f"{why} in {names[k + side]}" if why == "not asked" else why
+                   for side, (answer, why) in enumerate(((a, why_a), (b, why_b))) if answer is None]
+        rows.append({"question": question.id, "wave_a": names[k], "wave_b": names[k + 1],
+                     "source_a": a.source if a else "", "source_b": b.source if b else "",
+                     "compared": a is not None and b is not None,
+                     "reason": "; ".join(reasons) or next((x.note for x in (a, b) if x.note), "same id and scale")})
+    return rows
+
+
+def _left_out(instrument: Instrument, followed: Sequence[Question], links: Mapping[str, Link],
+              names: Sequence[str]) -> list[dict]:
+    """Rows of `trend_questions` for the ordinal questions that are not followed, with the reason."""
+    chosen = {q.id for q in followed}
+    splitting = {v for b in instrument.breakdowns for v in b.variables}
+    replaced = {link.previous: link.question for link in links.values()}
+    rows = []
+    for question in instrument.questions_of("ordinal"):
+        if question.id in chosen:
+            continue
+        reason = (f"replaced by {replaced[question.id]!r} (comparable_with): reported under that id"
+                  if question.id in replaced else
+                  "defines a breakdown: it describes the sample, not an opinion followed over time"
+                  if question.id in splitting else "not in the trends.questions parameter")
+        rows.extend({"question": question.id, "wave_a": a, "wave_b": b, "source_a": "", "source_b": "",
+                     "compared": False, "reason": reason} for a, b in zip(names, names[1:]))
+    return rows

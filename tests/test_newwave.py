@@ -185,3 +185,17 @@ def test_add_to_params_quotes_wave_names_yaml_would_change():
 def test_add_to_params_refuses_an_inline_waves_mapping_it_cannot_extend():
     with pytest.raises(PulseError, match="by hand"):
         add_to_params("waves: {a-1: {survey: a, wave: '1'}}\n", "s", "w")
+
+
+def test_a_question_no_longer_asked_is_not_looked_for_and_dvc_yaml_is_regenerated(tiny, tmp_path):
+    path = tiny / "surveys" / "tiny" / "instrument.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('text: "Any comment?"}', 'text: "Any comment?", until: w1}'), encoding="utf-8")
+    assert load(path).question("comment").until == "w1"
+    export = tiny / "surveys" / "tiny" / "w1" / "responses.csv"
+    frame = pd.read_csv(export, dtype=str, keep_default_na=False).drop(columns=["Q4"])
+    (tiny / "dvc.yaml").write_text("stages: {}\n", encoding="utf-8")
+    assert create_wave(tiny, "tiny", "w2", write(frame, tmp_path / "new.csv")) == []
+    assert "trend-report-tiny:" in (tiny / "dvc.yaml").read_text(encoding="utf-8")
+    assert any("column 'Q4' (question comment) is missing" in line
+               for line in check_export(tmp_path / "new.csv", load(path)))

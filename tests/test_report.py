@@ -237,8 +237,8 @@ def test_groups_of_concern_headline_and_figure_follow_keywords_csv(risk_report):
     shown = tags[tags["shown"]].sort_values("mentions", ascending=False, kind="stable")
     first, second = shown.iloc[0], shown.iloc[1]
     entry = next(e for e in index["figures"] if e["kind"] == "keywords")
-    assert entry["headline"] == (f"The {first['label']} ({first['mentions']} of {first['meaningful_answers']} meaningful "
-                                 f"answers) and {second['label'][0].lower()}{second['label'][1:]} ({second['mentions']}) "
+    assert entry["headline"] == (f"The {first['label']} ({int(first['mentions'])} of {first['meaningful_answers']} meaningful "
+                                 f"answers) and {second['label'][0].lower()}{second['label'][1:]} ({int(second['mentions'])}) "
                                  f"are the groups most often named")
     drawn = read_table(wave.out_dir / "figures" / entry["files"]["csv"])
     assert list(drawn["tag"]) == list(shown["tag"])

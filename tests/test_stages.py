@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 
 from pipeline.params import DEFAULTS
-from pipeline.stages import STAGES
+from pipeline.stages import STAGES, SURVEY_STAGES
 
 REPO = Path(__file__).parent.parent
 
@@ -23,8 +23,29 @@ def out_path(entry) -> str:
     return next(iter(entry)) if isinstance(entry, dict) else entry
 
 
+def surveys_listed() -> dict[str, list[str]]:
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    listed: dict[str, list[str]] = {}
+    for entry in params["waves"].values():
+        listed.setdefault(entry["survey"], []).append(str(entry["wave"]))
+    return listed
+
+
 def test_same_stage_names_in_the_same_order():
-    assert list(dvc_stages()) == [s.name for s in STAGES]
+    survey_stages = [f"{s.name}-{survey}" for survey in surveys_listed() for s in SURVEY_STAGES]
+    assert list(dvc_stages()) == [s.name for s in STAGES] + survey_stages
+
+
+def test_each_survey_stage_depends_on_every_wave_of_its_survey():
+    declared = dvc_stages()
+    for survey, waves in surveys_listed().items():
+        for stage in SURVEY_STAGES:
+            dvc = declared[f"{stage.name}-{survey}"]
+            assert dvc["cmd"] == f"pulse {stage.name} surveys/{survey}"
+            for wave in waves:
+                assert f"outputs/{survey}/{wave}/tables/trend_tests.csv" in dvc["deps"]
+            assert [out_path(o) for o in dvc["outs"]] == [o.format(survey=survey) for o in stage.outs]
+            assert dvc["params"] == list(stage.params)
 
 
 def test_each_stage_has_the_registry_deps_outs_params_and_command():
@@ -59,4 +80,4 @@ def test_each_wave_names_the_wave_fielded_before_it():
 def test_dvc_yaml_is_the_generated_text():
     from pipeline.stages import dvc_yaml
 
-    assert (REPO / "dvc.yaml").read_text() == dvc_yaml(), "run: python -m pipeline.stages > dvc.yaml"
+    assert (REPO / "dvc.yaml").read_text() == dvc_yaml(REPO), "run: python -m pipeline.stages > dvc.yaml"

@@ -6,7 +6,9 @@ for keyword-bars, `choices`, `models`, `pairs`) turns a figure spec into the exa
 (`describe`), draws that frame (`draw`) and describes it for screen readers (`alt`); `write` saves the
 files. Figures never compute statistics: every number drawn or written is a cell of the tables
 (distributions, topbox, means, tests, and models, paired, keywords for the kinds that draw them).
-Colours of groups are the same in every figure (`palette`).
+Colours of groups are the same in every figure (`palette`). Figures are drawn in forked worker
+processes, one per CPU (`PULSE_WORKERS` sets how many); each figure's files depend only on its spec and
+the tables, so they are the same byte for byte whatever the number of workers.
 """
 
 from __future__ import annotations

@@ -58,8 +58,11 @@ def footnotes(frame: pd.DataFrame, spec: FigureSpec, names: Names, minimum: int,
             notes.unknown_breakdown(list(spec.breakdowns), names), multiple]
 
 
+HIDDEN = "hidden (too few respondents)"
+
+
 def draw(frame: pd.DataFrame, texts: style.Texts, look: style.Look):
-    """The figure for a frame from `describe`."""
+    """The figure for a frame from `describe`; a count hidden by disclosure control is written as HIDDEN."""
     categories = list(dict.fromkeys(frame["category"]))
     series = [s for s in _series(frame) if s in look.colours]
     hidden = [s for s in _series(frame) if s not in look.colours]
@@ -76,7 +79,7 @@ def draw(frame: pd.DataFrame, texts: style.Texts, look: style.Look):
     ax = page.axes()
     style.strip_axes(ax)
     shown = frame[frame["series"].isin(series)]
-    top = max(shown["pct"].max(), 1.0) if len(shown) else 100.0
+    top = max(float(shown["pct"].max()), 1.0) if shown["pct"].notna().any() else 100.0
     ax.set_xlim(0, top)
     ax.set_ylim(sum(heights), 0)
     y = 0.0
@@ -87,6 +90,10 @@ def draw(frame: pd.DataFrame, texts: style.Texts, look: style.Look):
         for i, name in enumerate(series):
             record = shown[(shown["category"] == category) & (shown["series"] == name)].iloc[0]
             middle = start + (i + 0.5) * BAR
+            if pd.isna(record["pct"]):
+                ax.annotate(HIDDEN, (0, middle), xytext=(3, 0), textcoords="offset points", ha="left", va="center",
+                            fontsize=style.SIZE["value"], color=style.MUTED, annotation_clip=False)
+                continue
             ax.barh(middle, record["pct"], height=BAR * 0.86, color=look.colours[name], linewidth=0)
             value = (f"{fmt.count(record['count'])} ({fmt.percent(record['pct'])})" if single
                      else fmt.percent(record["pct"]))

@@ -11,7 +11,7 @@ import pandas as pd
 from pipeline import format as fmt
 import inspect
 
-from pipeline.figures import bars, choices, crosstab, dots, keywords, models, notes, pairs, ranking, stacked, style
+from pipeline.figures import bars, choices, crosstab, dots, keywords, models, notes, pairs, ranking, stacked, style, trend
 from pipeline.figures.headlines import claim as make_claim
 from pipeline.figures.names import Names, lower_first
 from pipeline.figures.spec import ALL, FigureSpec, ReportSpec
@@ -21,7 +21,7 @@ from pipeline.instrument import load as load_instrument
 from pipeline.outputs import atomic_path, write_csv, write_text
 
 KINDS = {"stacked": stacked, "dots": dots, "bars": bars, "crosstab": crosstab, "keywords": keywords,
-         "keyword-bars": ranking, "choices": choices, "models": models, "pairs": pairs}
+         "keyword-bars": ranking, "choices": choices, "models": models, "pairs": pairs, "trend": trend}
 SUFFIXES = (".svg", ".print.svg", ".png", ".csv")
 FILE_KEYS = {".svg": "svg", ".print.svg": "print_svg", ".png": "png", ".csv": "csv"}
 
@@ -73,7 +73,6 @@ def write_figure(figure, frame: pd.DataFrame, folder: Path, figure_id: str, dpi:
     for the PDF, where WeasyPrint embeds the font), the PNG and the CSV; returns their file names by kind.
     No dates or software tags are written, so reruns are byte-identical."""
     import matplotlib
-    import matplotlib.pyplot as plt
 
     files = {}
     for suffix in SUFFIXES:
@@ -88,7 +87,6 @@ def write_figure(figure, frame: pd.DataFrame, folder: Path, figure_id: str, dpi:
                     with matplotlib.rc_context({"svg.fonttype": "none" if suffix == ".print.svg" else "path"}):
                         figure.savefig(temporary, format="svg", metadata={"Date": None})
         files[FILE_KEYS[suffix]] = path.name
-    plt.close(figure)
     return files
 
 
@@ -130,6 +128,43 @@ def build_one(spec: FigureSpec, number: int, tables: Tables, names: Names, wave,
     return entry, figure, frame
 
 
+_JOB: dict[str, Any] = {}  # the wave's loaded inputs, set by build_all; forked workers inherit them
+
+
+def _render(number: int) -> dict:
+    """Build and write figure `number` (from 1) of the job `build_all` set up; returns its index entry."""
+    figure_spec = _JOB["specs"][number - 1]
+    entry, figure, frame = build_one(figure_spec, number, _JOB["tables"], _JOB["names"], _JOB["wave"], _JOB["params"])
+    entry["files"] = write_figure(figure, frame, _JOB["folder"], figure_spec.id, _JOB["dpi"])
+    return entry
+
+
+def workers(count: int) -> int:
+    """How many processes draw `count` figures: one per CPU this process may use (the environment variable
+    PULSE_WORKERS overrides), never more than the figures, and 1 where processes cannot be forked."""
+    import multiprocessing
+    import os
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    wanted = os.environ.get("PULSE_WORKERS", "").strip()
+    cpus = int(wanted) if wanted.isdigit() else len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+        else os.cpu_count() or 1
+    return max(1, min(cpus, count))
+
+
+def render_all(count: int) -> list[dict]:
+    """Index entries of figures 1..count in order, drawn in forked worker processes (each figure's files
+    depend on its spec and the inputs only, so the outputs do not depend on the number of workers)."""
+    processes = workers(count)
+    if processes == 1:
+        return [_render(number) for number in range(1, count + 1)]
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        return pool.map(_render, range(1, count + 1), chunksize=1)
+
+
 def build_all(wave, params: dict) -> tuple[list[dict], list[str]]:
     """Every figure of the wave written under outputs/<survey>/<wave>/figures; (index entries, warnings)."""
     from pipeline.figures import report_params
@@ -141,16 +176,18 @@ def build_all(wave, params: dict) -> tuple[list[dict], list[str]]:
     folder = wave.out_dir / "figures"
     folder.mkdir(parents=True, exist_ok=True)
     dpi = int(report_params(params)["dpi"])
-    entries, warnings = [], []
-    with style.rc_context():
-        for number, figure_spec in enumerate(spec.figures, start=1):
-            entry, figure, frame = build_one(figure_spec, number, tables, names, wave, params)
-            entry["files"] = write_figure(figure, frame, folder, figure_spec.id, dpi)
-            entries.append(entry)
-            if figure_spec.headline and not entry["claim"]:
-                where = spec.path.relative_to(wave.root) if spec.path.is_relative_to(wave.root) else spec.path
-                warnings.append(f"warning: {where}: {figure_spec.where}: the data support no "
-                                f"{figure_spec.headline.rule} headline; the title is used instead")
+    _JOB.update(specs=spec.figures, tables=tables, names=names, wave=wave, params=params, folder=folder, dpi=dpi)
+    try:
+        with style.rc_context():
+            entries = render_all(len(spec.figures))
+    finally:
+        _JOB.clear()
+    warnings = []
+    for figure_spec, entry in zip(spec.figures, entries):
+        if figure_spec.headline and not entry["claim"]:
+            where = spec.path.relative_to(wave.root) if spec.path.is_relative_to(wave.root) else spec.path
+            warnings.append(f"warning: {where}: {figure_spec.where}: the data support no "
+                            f"{figure_spec.headline.rule} headline; the title is used instead")
     keep = {name for entry in entries for name in entry["files"].values()}
     for stale in sorted(folder.iterdir()):
         if stale.suffix in (".svg", ".png", ".csv") and stale.name not in keep:

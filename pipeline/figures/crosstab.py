@@ -68,7 +68,7 @@ def draw(frame: pd.DataFrame, texts: style.Texts, look: style.Look):
         part = frame[frame["row"] == label]
         for j, column in enumerate(columns):
             record = part[part["column"] == column].iloc[0]
-            if record["suppressed"]:
+            if record["suppressed"] or pd.isna(record["pct"]):
                 ax.add_patch(Rectangle((j, i), 1, 1, facecolor=style.SUPPRESSED, edgecolor="white", linewidth=1.5,
                                        hatch="////"))
                 continue

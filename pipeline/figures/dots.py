@@ -72,6 +72,8 @@ def footnotes(frame: pd.DataFrame, spec: FigureSpec, names: Names, minimum: int,
 
 
 def _legend_label(part: pd.DataFrame, name: str) -> str:
+    if part["n"].isna().all():
+        return name
     low, high = int(part["n"].min()), int(part["n"].max())
     n = fmt.count(low) if low == high else f"{fmt.count(low)}–{fmt.count(high)}"
     return f"{name} (n={n})"
@@ -101,7 +103,7 @@ def draw(frame: pd.DataFrame, texts: style.Texts, look: style.Look):
     for breakdown, name in series:
         part = frame[(frame["breakdown"] == breakdown) & (frame["series"] == name)]
         if part["suppressed"].all():
-            label = f"{_legend_label(part, name)}: too few answers, not shown"
+            label = f"{_legend_label(part, name)}: hidden (too few respondents), not shown"
             swatches.append(style.Swatch(label, style.SUPPRESSED, "hatched"))
         else:
             swatches.append(style.Swatch(_legend_label(part, name), look.colours[name],
@@ -114,8 +116,8 @@ def draw(frame: pd.DataFrame, texts: style.Texts, look: style.Look):
     ax = page.axes()
     style.strip_axes(ax)
     shown = frame[~frame["suppressed"] & frame["mean"].notna()]
-    low = math.floor(shown["mean"].min() * 2) / 2
-    high = math.ceil(shown["mean"].max() * 2) / 2
+    low = math.floor(shown["mean"].min() * 2) / 2 if len(shown) else 1.0
+    high = math.ceil(shown["mean"].max() * 2) / 2 if len(shown) else float(len(look.levels))
     low, high = max(1.0, min(low, high - 1.0)), high if high > low else low + 1.0
     ax.set_xlim(low - 0.05, high + 0.05)
     ax.set_ylim(y + axis_height, 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from pipeline import format as fmt
@@ -54,9 +55,28 @@ def excluded_kinds(questions, names: Names) -> str:
 
 
 def suppression(frame: pd.DataFrame, minimum: int) -> str:
-    if "suppressed" in frame and frame["suppressed"].any():
-        return f"Groups with fewer than {fmt.count(minimum)} valid answers are not shown."
-    return ""
+    """What disclosure control hid in a figure's table and why, read from its columns: groups left out
+    (`suppressed` with `n` blank), estimates hidden for groups that are shown (`suppressed` with `n` published:
+    a mean or share that would reveal hidden answers, or a group hidden in another wave of a trend) and hidden
+    answers (`cell_suppressed`, or a blank share of a level in a shown group); empty when nothing was hidden."""
+    if "suppressed" not in frame:
+        return ""
+    hidden = frame["suppressed"].fillna(False).astype(bool).to_numpy()
+    blank_n = frame["n"].isna().to_numpy() if "n" in frame else np.ones(len(frame), dtype=bool)
+    cells = frame["cell_suppressed"].fillna(False).astype(bool).to_numpy() if "cell_suppressed" in frame else \
+        (frame["pct"].isna().to_numpy() & ~hidden & (pd.to_numeric(frame["n"]).fillna(0).to_numpy() > 0)
+         if {"level", "pct", "n"} <= set(frame) else [])
+    sentences = []
+    if (hidden & blank_n).any():
+        sentences.append(f"Groups with fewer than {fmt.count(minimum)} valid answers, and groups left out so that "
+                         f"those cannot be worked out from the others, are not shown.")
+    if (hidden & ~blank_n).any():
+        sentences.append("Some estimates are not shown because they would reveal answers hidden to protect "
+                         "respondents.")
+    if np.any(cells):
+        sentences.append("Answers given by very few respondents are hidden, together with others so that they "
+                         "cannot be worked out.")
+    return " ".join(sentences)
 
 
 def unknown_breakdown(breakdowns: list[str], names: Names) -> str:

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from pipeline.errors import PulseError
 from pipeline.instrument import Instrument, read_yaml
 
-KINDS = ("stacked", "dots", "bars", "crosstab", "keywords", "keyword-bars", "choices", "models", "pairs")
+KINDS = ("stacked", "dots", "bars", "crosstab", "keywords", "keyword-bars", "choices", "models", "pairs", "trend")
 SORTS = ("none", "topbox", "mean", "value")
 # Kinds drawing the codebook tags of a free-text question, and kinds drawing several questions that must
 # come from one question group (so that different kinds of question are never merged in one chart).
@@ -272,6 +272,8 @@ def _figure(check: _Checker, node: Any, key: str, section: str, instrument: Inst
                         f"{', '.join(str(g) for g in groups)}; split the figure")
     if kind in ("bars", "crosstab") and len(questions) != 1:
         check.fail(key, f"kind {kind} draws one question")
+    if kind == "trend" and (len(questions) != 1 or len(ordinal) != 1):
+        check.fail(key, "kind trend draws one ordinal question across waves")
     if kind == "crosstab" and (len(breakdowns) != 1 or breakdowns[0] == ALL):
         check.fail(f"{key}.breakdowns", "a crosstab needs exactly one breakdown other than all")
     if kind in (*TEXT_KINDS, "models", "pairs") and breakdowns != (ALL,):

@@ -84,7 +84,7 @@ def look(frame: pd.DataFrame, spec: FigureSpec, names: Names, minimum: int, alph
 def _topbox_edge(part: pd.DataFrame) -> float | None:
     """Where the top box ends on a 100% bar: after its levels when they open the scale, before them when
     they close it; None when the bar has no top box or it sits inside the scale."""
-    if "topbox" not in part or not part["topbox"].any() or part["topbox"].all():
+    if "topbox" not in part or not part["topbox"].any() or part["topbox"].all() or part["pct"].isna().any():
         return None
     flags = list(part["topbox"])
     k = sum(flags)
@@ -104,10 +104,27 @@ def footnotes(frame: pd.DataFrame, spec: FigureSpec, names: Names, minimum: int,
             notes.unknown_breakdown(list(spec.breakdowns), names), edge, notes.ROUNDING]
 
 
+HIDDEN_LABEL = "Hidden: too few respondents to show these answers separately (one grey segment per bar)"
+
+
+def hidden_cells(part: pd.DataFrame) -> pd.Series:
+    """True for a level whose share is hidden by disclosure control in a group that is shown."""
+    return part["pct"].isna() & ~part["suppressed"].astype(bool) & (part["n"].fillna(0) > 0)
+
+
 def _segments(ax, centre: float, part: pd.DataFrame, colours: dict, chart_width: float) -> None:
-    """One 100% bar: a segment per level, its percentage written inside when it fits."""
-    left = 0.0
-    for level, pct in zip(part["level"], part["pct"]):
+    """One 100% bar: a segment per level, its percentage written inside when it fits. The hidden levels of
+    the bar are drawn as one grey hatched segment, as wide as their total share, where the first of them is."""
+    left, drawn_hidden = 0.0, False
+    hidden_total = 100.0 - part["pct"].sum()
+    for level, pct, hidden in zip(part["level"], part["pct"], hidden_cells(part)):
+        if hidden:
+            if not drawn_hidden:
+                ax.barh(centre, hidden_total, left=left, height=BAR, color=style.SUPPRESSED, edgecolor="#bbbbbb",
+                        linewidth=0.4, hatch="////")
+                left += hidden_total
+                drawn_hidden = True
+            continue
         colour = colours[level]
         ax.barh(centre, pct, left=left, height=BAR, color=colour, edgecolor="white", linewidth=0.6)
         text = fmt.percent(pct)
@@ -126,6 +143,8 @@ def _swatches(frame: pd.DataFrame, colours: dict, minimum: int) -> list:
     swatches = [style.Swatch(level, colours[level]) for level in dict.fromkeys(frame["level"])]
     if frame["suppressed"].any():
         swatches.append(style.Swatch(f"Fewer than {fmt.count(minimum)} valid answers: not shown", style.SUPPRESSED, "hatched"))
+    if hidden_cells(frame).any():
+        swatches.append(style.Swatch(HIDDEN_LABEL, style.SUPPRESSED, "hatched"))
     return swatches
 
 
@@ -248,4 +267,6 @@ def alt(frame: pd.DataFrame, title: str) -> str:
             f"Segments from “{levels[0]}” to “{levels[-1]}” ({len(levels)} answers).")
     if hidden:
         text += f" Not shown (too few answers): {'; '.join(hidden)}."
+    if hidden_cells(frame).any():
+        text += " Some answers are hidden because too few respondents gave them; each bar shows them as one grey segment."
     return text + " Every percentage is in the data table."

@@ -78,18 +78,24 @@ def test_unintended_harms_below_half_and_a_majority_elsewhere(bundled):
 
 
 def test_group_differences_reported_in_annex_e(bundled):
-    means = bundled.table("means")
-    harm = means[means.question.str.startswith("harm_")]
-    by = lambda b: harm[harm.breakdown == b].pivot(index="question", columns="group", values="mean")
-    gender, weog = by("gender"), by("weog")
-    assert (gender["Woman"] > gender["Man"]).all()
+    """Women more concerned than men in all 14 areas (rank tests: means and most top-box shares by gender are
+    hidden by disclosure control, tests are published), non-WEOG more than WEOG and technical experts less than
+    the others in most areas (top-box shares)."""
+    tests = bundled.table("tests")
+    gender = tests[tests.question.str.startswith("harm_") & (tests.breakdown == "gender")
+                   & (tests.test == "mann-whitney")]
+    assert len(gender) == 14 and (gender.group_a == "Woman").all() and (gender.effect_size > 0).all()
+    topbox = bundled.table("topbox")
+    harm = topbox[topbox.question.str.startswith("harm_")]
+    by = lambda b: harm[harm.breakdown == b].pivot(index="question", columns="group", values="pct")
+    weog, technical = by("weog"), by("technical")
     assert (weog["non-WEOG"] > weog["WEOG"]).sum() >= 10
-    technical = by("technical")
     assert (technical["Technical"] < technical["Non-technical"]).sum() >= 12
     topbox = bundled.table("topbox")
     region = topbox[(topbox.question == "concern_overall") & (topbox.breakdown == "un_group")].set_index("group")["pct"]
-    assert set(region.nlargest(2).index) == {"African", "GRULAC"}
-    assert region["Asia-Pacific"] < region["WEOG"]
+    assert region.dropna().idxmax() == "African"  # of the regions whose top box is published
+    if region[["Asia-Pacific", "WEOG"]].notna().all():
+        assert region["Asia-Pacific"] < region["WEOG"]
 
 
 def test_tests_are_corrected_within_families_and_women_differ_significantly(bundled):
