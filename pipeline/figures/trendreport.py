@@ -61,7 +61,10 @@ def survey_tables(waves: list[Wave]) -> dict[str, pd.DataFrame]:
 
 def _figures(tables: dict[str, pd.DataFrame], names: Names, waves: list[Wave], params: dict,
              folder: Path) -> list[dict[str, Any]]:
-    """Draw and write one trend figure per question of the combined trends table; their index entries."""
+    """Draw and write one trend figure per question of the combined trends table; their index entries (none
+    while the survey has a single wave: there is no trend to draw)."""
+    if len(waves) < 2:
+        return []
     from pipeline.figures import report_params
     from pipeline.figures.build import write_figure
 
