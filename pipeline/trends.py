@@ -20,7 +20,6 @@ one merge on `panel_id`, so the cost is linear in respondents.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -28,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pipeline.ingest.panel import PANEL_ID
 from pipeline.breakdowns import ALL, ALL_GROUP, splits_for
 from pipeline.instrument import Instrument, Question
 from pipeline.stats.multiplicity import adjust
@@ -35,7 +35,6 @@ from pipeline.stats.proportions import two_proportions
 from pipeline.stats.ranks import mann_whitney_from_counts, wilcoxon_signed_rank
 from pipeline.stats.shares import proportion_ci
 
-PANEL_ID = "panel_id"
 OVERLAP = ("all", "fresh")
 
 DEFAULTS: dict[str, Any] = {
@@ -87,21 +86,6 @@ class Grouping:
     labels: tuple[str, ...]
     codes: np.ndarray
     shown: tuple[int, ...]
-
-
-def panel_ids(keys: pd.Series, salt: str) -> pd.Series:
-    """The linking id of each respondent: the first 16 hex digits of sha256(salt + key), or missing for a blank key.
-
-    `keys` are the raw values of the instrument's `export.duplicate_key` (e.g. invitation tokens); the key itself is
-    never returned. The same salt must be used for every wave of a survey, and kept out of the repository.
-    """
-    if not salt:
-        raise ValueError("panel_ids needs a non-empty salt")
-    text = keys.astype("string").str.strip()
-    codes, uniques = pd.factorize(text, use_na_sentinel=True)
-    digests = np.array([hashlib.sha256((salt + key).encode("utf-8")).hexdigest()[:16] if key else None
-                        for key in uniques] + [None], dtype=object)
-    return pd.Series(digests[codes], index=keys.index, name=PANEL_ID, dtype=object)
 
 
 def instrument_links(instrument: Instrument) -> dict[str, Link]:

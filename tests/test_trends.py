@@ -13,7 +13,8 @@ from pipeline.ingest.clean import ingest
 from pipeline.ingest.read import read_export
 from pipeline.ingest.recode import STATUSES
 from pipeline.instrument import load, read_yaml
-from pipeline.trends import (TREND_COLUMNS, TREND_QUESTION_COLUMNS, TREND_TEST_COLUMNS, Link, answers, paired_proportions, panel_ids,
+from pipeline.ingest.panel import panel_ids
+from pipeline.trends import (TREND_COLUMNS, TREND_QUESTION_COLUMNS, TREND_TEST_COLUMNS, Link, answers, paired_proportions,
                              trends)
 
 REPO = Path(__file__).resolve().parents[1]

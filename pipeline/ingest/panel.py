@@ -15,8 +15,7 @@ def panel_ids(keys: pd.Series, salt: str) -> pd.Series:
 
     `keys` are the raw values of the instrument's `export.duplicate_key` (e.g. invitation tokens); the key itself is
     never returned. The same salt must be used for every wave of a survey, and kept out of the repository. Each
-    distinct key is hashed once. Same definition as `pipeline.trends.panel_ids`, without importing the statistics
-    that module needs.
+    distinct key is hashed once. `pipeline.trends` links waves by these ids.
     """
     if not salt:
         raise ValueError("panel_ids needs a non-empty salt")
