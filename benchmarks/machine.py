@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-LIBRARIES = ("pulse-pipeline", "pandas", "numpy", "pyarrow", "scipy", "statsmodels", "matplotlib", "jinja2",
+LIBRARIES = ("pulse-pipeline", "pandas", "numpy", "pyarrow", "scipy", "highspy", "statsmodels", "matplotlib", "jinja2",
              "weasyprint", "dvc", "pyinstrument")
 
 

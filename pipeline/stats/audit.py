@@ -4,7 +4,7 @@ A table is a matrix of non-negative counts x[r, c] (rows: groups, columns: level
 published and some hidden. An attacker knows every published count and every published linear relation
 (row totals, column partitions, top-box counts, mean × n, second moments, …). For each hidden count the
 attack solves two linear programmes, the minimum and the maximum of that count subject to all of it
-(integrality relaxed), with HiGHS (scipy.optimize.linprog). A hidden count is *recovered* when the
+(integrality relaxed), with HiGHS (highspy), one model per table re-solved from its last basis. A hidden count is *recovered* when the
 interval [min, max] contains a single integer: the attacker then knows it exactly.
 
 A cheap certificate avoids most programmes: the true table is feasible, so if a direction d in the null
@@ -92,52 +92,75 @@ def _certified(j: int, basis: np.ndarray, system: System) -> bool:
     return False
 
 
-def _solve(j: int, system: System, a: np.ndarray, b: np.ndarray) -> Interval:
-    """The LP interval of hidden count j: min and max subject to the relations within a small tolerance."""
-    from scipy.optimize import linprog
+class _Programme:
+    """One HiGHS model of a system: variables bounded by [0, upper], every equality relation a ranged row
+    [rhs - slack, rhs + slack] (slack: a relative tolerance). Costs change between solves and the simplex
+    restarts from the previous basis, so the many programmes of one audit cost little more than one."""
 
-    size = len(system.truth)
-    slack = TOLERANCE * np.maximum(1.0, np.abs(b))
-    a_ub = np.vstack([a, -a]) if len(a) else None
-    b_ub = np.concatenate([b + slack, -(b - slack)]) if len(a) else None
-    bounds = [(0, system.upper.get(i)) for i in range(size)]
+    def __init__(self, system: System, a: np.ndarray, b: np.ndarray):
+        import highspy
+        from scipy.sparse import csc_matrix
+
+        self.size = len(system.truth)
+        self.highs = highspy.Highs()
+        self.highs.silent()
+        self.highs.setOptionValue("threads", 1)
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = self.size, len(b)
+        lp.col_cost_ = np.zeros(self.size)
+        lp.col_lower_ = np.zeros(self.size)
+        lp.col_upper_ = np.array([system.upper.get(i, highspy.kHighsInf) for i in range(self.size)], dtype=float)
+        slack = TOLERANCE * np.maximum(1.0, np.abs(b))
+        lp.row_lower_, lp.row_upper_ = b - slack, b + slack
+        matrix = csc_matrix(a)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr
+        lp.a_matrix_.index_ = matrix.indices
+        lp.a_matrix_.value_ = matrix.data
+        self.highs.passModel(lp)
+        self.status = highspy.HighsModelStatus
+
+    def minimise(self, cost: np.ndarray) -> np.ndarray | None | float:
+        """The minimising table (None when the relations are infeasible, -inf when the minimum is unbounded)."""
+        self.highs.changeColsCost(self.size, np.arange(self.size, dtype=np.int32), np.asarray(cost, dtype=float))
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        if status == self.status.kOptimal:
+            return np.asarray(self.highs.getSolution().col_value)
+        if status in (self.status.kUnbounded, self.status.kUnboundedOrInfeasible):
+            return -np.inf
+        return None
+
+
+def _solve(j: int, programme: _Programme) -> Interval:
+    """The LP interval of hidden count j: its minimum and maximum subject to the relations."""
     ends = []
     for sense in (1.0, -1.0):
-        c = np.zeros(size)
+        c = np.zeros(programme.size)
         c[j] = sense
-        result = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
-        if result.status == 3:
-            ends.append(np.inf if sense < 0 else 0.0)
-        elif result.status != 0:
-            raise ValueError(f"audit LP failed ({result.message}); the published relations are inconsistent")
-        else:
-            ends.append(float(result.x[j]))
+        x = programme.minimise(c)
+        if x is None:
+            raise ValueError("audit LP found no table satisfying the published relations; they are inconsistent")
+        ends.append((np.inf if sense < 0 else 0.0) if np.isscalar(x) else float(x[j]))
     return Interval(ends[0], ends[1])
 
 
-def _sweep(system: System, a: np.ndarray, b: np.ndarray, targets: list[int]) -> dict[int, Interval]:
+def _sweep(system: System, programme: _Programme, targets: list[int]) -> dict[int, Interval]:
     """Intervals proved wide by up to four programmes for all targets at once: feasible tables minimising, then
     maximising, the sum of the targets not yet moved, then the same with alternating signs; a target that
     differs there from its true value by a whole unit is not recovered (its interval holds both values)."""
-    from scipy.optimize import linprog
-
-    if not len(a):
-        return {}
-    slack = TOLERANCE * np.maximum(1.0, np.abs(b))
-    bounds = [(0, system.upper.get(i)) for i in range(len(system.truth))]
     found: dict[int, Interval] = {}
     for sense in (1.0, -1.0, 0.5, -0.5):
         open_ = [j for j in targets if j not in found]
         if not open_:
             break
-        c = np.zeros(len(system.truth))
+        c = np.zeros(programme.size)
         c[open_] = np.sign(sense) * (1.0 if abs(sense) == 1 else (-1.0) ** np.arange(len(open_)))
-        result = linprog(c, A_ub=np.vstack([a, -a]), b_ub=np.concatenate([b + slack, -(b - slack)]), bounds=bounds,
-                         method="highs")
-        if result.status != 0:
+        x = programme.minimise(c)
+        if x is None or np.isscalar(x):
             continue
         for j in open_:
-            low, high = sorted((float(system.truth[j]), float(result.x[j])))
+            low, high = sorted((float(system.truth[j]), float(x[j])))
             if not Interval(low, high).recovered:
                 found[j] = Interval(low, high)
     return found
@@ -151,14 +174,15 @@ def intervals(system: System, targets: list[int] | None = None, first: bool = Fa
     own (enough to show they are not recovered); the others are solved exactly."""
     a, b = system.matrix()
     targets = list(range(len(system.truth)) if targets is None else targets)
-    found = _sweep(system, a, b, targets) if len(targets) > 2 else {}
+    programme = _Programme(system, a, b)
+    found = _sweep(system, programme, targets) if len(targets) > 2 and len(a) else {}
     rest = [j for j in targets if j not in found]
     basis = _null_space(a) if len(rest) > 3 and not found else None
     for j in rest:
         if basis is not None and _certified(j, basis, system):
             found[j] = Interval(max(0.0, system.truth[j] - 1), system.truth[j] + 1)
         else:
-            found[j] = _solve(j, system, a, b)
+            found[j] = _solve(j, programme)
             if first and found[j].recovered:
                 break
     return {j: found[j] for j in targets if j in found}
