@@ -483,6 +483,12 @@ def _dates_as_text(node: Any) -> Any:
     return node.isoformat() if isinstance(node, (datetime.date, datetime.datetime)) else node
 
 
+def parse_yaml(text: str) -> Any:
+    """The YAML document in `text`, read by libyaml's safe loader when PyYAML was built with it (several
+    times faster than the pure-Python one, same result), else by the pure-Python safe loader."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def read_yaml(path: Path) -> Any:
     """The parsed YAML document at `path`; a missing file or a syntax error is a one-line PulseError."""
     try:
@@ -492,7 +498,7 @@ def read_yaml(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise PulseError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
     try:
-        return _dates_as_text(yaml.safe_load(text))
+        return _dates_as_text(parse_yaml(text))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -25,6 +25,7 @@ import pyarrow as pa
 import yaml
 
 from pipeline.errors import PulseError
+from pipeline.instrument import parse_yaml
 from pipeline.text import fast
 from pipeline.text.fast import bounded_re2
 from pipeline.text.meaningful import (
@@ -274,7 +275,7 @@ def load(path: Path | str) -> Codebook:
     """Read and validate one codebook file; PulseError (one line per problem) if it is unreadable or wrong."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = parse_yaml(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise PulseError(f"{path}: cannot read the codebook ({error.strerror}); check the path") from None
     except yaml.YAMLError as error:

@@ -36,6 +36,7 @@ import pycountry
 import yaml
 
 from pipeline.errors import PulseError
+from pipeline.instrument import parse_yaml
 from pipeline.text import fast
 from pipeline.text.codebook import bounded, phrase_regex
 from pipeline.text.meaningful import as_text
@@ -103,7 +104,7 @@ def load_list(path: Path | str) -> RedactionList:
     if not path.exists():
         return RedactionList(path=path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = parse_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as error:
         raise PulseError(f"{path}: cannot read the redaction list ({error}); fix the YAML") from None
     if not isinstance(raw, dict):
