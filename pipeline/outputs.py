@@ -86,7 +86,8 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def write_parquet(frame: pd.DataFrame, path: Path, metadata: dict[str, str] | None = None) -> None:
-    """A Parquet file (pyarrow) keeping categoricals and their order, with extra key-value metadata."""
+    """A Parquet file (pyarrow, zstd) keeping categoricals and their order, with extra key-value metadata and no
+    column statistics (nothing here filters row groups by them; at a million rows they cost a third of the write)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -94,7 +95,7 @@ def write_parquet(frame: pd.DataFrame, path: Path, metadata: dict[str, str] | No
     if metadata:
         table = table.replace_schema_metadata({**table.schema.metadata, **{k.encode(): v.encode() for k, v in metadata.items()}})
     with atomic_path(path) as temporary:
-        pq.write_table(table, temporary, compression="zstd")
+        pq.write_table(table, temporary, compression="zstd", write_statistics=False)
 
 
 def write_text(text: str, path: Path) -> None:

@@ -71,8 +71,22 @@ def kept_rows_of(frame: pd.DataFrame, kept: np.ndarray, columns: list[str]) -> p
         return frame.loc[kept, columns].reset_index(drop=True)
     table = pa.table([pa.array(frame[c].array) for c in columns], names=columns)
     if not kept.all():
-        table = table.filter(pa.array(kept, type=pa.bool_()))
+        table = _kept_table(table, kept)
     return table.to_pandas()
+
+
+MAX_SLICES = 64
+
+
+def _kept_table(table: pa.Table, kept: np.ndarray) -> pa.Table:
+    """The kept rows of `table`: when they form a few runs (a handful of rows excluded) the runs are sliced and
+    chained without copying any cell; otherwise the table is filtered (one copy)."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], kept.astype(np.int8), [0]])))
+    starts, stops = edges[0::2], edges[1::2]
+    if len(starts) > MAX_SLICES:
+        return table.filter(pa.array(kept, type=pa.bool_()))
+    return pa.concat_tables([table.slice(int(a), int(b - a)) for a, b in zip(starts, stops)]) if len(starts) \
+        else table.slice(0, 0)
 
 
 def _problem_lines(export: Export, kept_rows: pd.Series, problems: list) -> list[str]:
