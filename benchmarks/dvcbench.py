@@ -119,4 +119,20 @@ def measure(repo: Path, code_root: Path, scratch: Path, runs: int, log, code_lab
     result["stages_checked"] = len(re.findall(r"didn't change, skipping", samples[-1]["stdout"] + samples[-1]["stderr"]))
     result["last_output"] = "\n".join((samples[-1]["stdout"] + samples[-1]["stderr"]).strip().splitlines()[-3:])
     result["first_output_tail"] = "\n".join(first["stdout"].strip().splitlines()[-2:])
+    result["floor"] = one_stage_floor(scratch, runs, env)
     return result
+
+
+def one_stage_floor(scratch: Path, runs: int, env: dict) -> dict:
+    """`dvc repro` with nothing changed in a project of one stage (copy a file): what DVC costs before any of
+    our stages, so the rest of the no-op can be read as a cost per stage."""
+    project = scratch / "dvc-one-stage"
+    if project.exists():
+        shutil.rmtree(project)
+    project.mkdir(parents=True)
+    (project / "a.txt").write_text("a\n", encoding="utf-8")
+    for cmd in (["git", "init", "-q"], [_dvc(), "init", "-q"],
+                [_dvc(), "stage", "add", "-q", "-n", "copy", "-d", "a.txt", "-o", "b.txt", "cp a.txt b.txt"],
+                [_dvc(), "repro", "-q"]):
+        subprocess.run(cmd, cwd=project, env=env, check=True, capture_output=True)
+    return summarise([run_child([_dvc(), "repro"], cwd=project, env=env) for _ in range(runs)])

@@ -314,6 +314,15 @@ def render(data: dict) -> str:
                 "Last output: `" + dvc.get("last_output", "").replace("\n", " ⏎ ") + "`", ""]
         if dvc.get("stages_checked"):
             out += [f"The no-op `dvc repro` checked {dvc['stages_checked']} stages.", ""]
+        floor = dvc.get("floor")
+        if floor:
+            line = (f"DVC's own floor: the same no-op in a project of one stage (copy a file) takes {_spread(floor)} "
+                    f"wall ({_spread(floor, 'cpu')} CPU)")
+            if dvc.get("stages_checked", 0) > 1:
+                per = (dvc["wall"] - floor["wall"]) / (dvc["stages_checked"] - 1)
+                line += (f"; the rest of the no-op above is {_s(per)} per further stage, so at this cost the "
+                         f"3 s target holds up to about {1 + max(0, int((3 - floor['wall']) / per)) if per > 0 else '–'} stages")
+            out += [line + ".", ""]
         for wave in dvc.get("left_out", []):
             out += [f"- **Left out of the measurement:** wave {wave}. `dvc repro` of the measured commit fails there, "
                     "so the copy's params.yaml drops that wave and the no-op is measured on the remaining waves.", ""]

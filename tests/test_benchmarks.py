@@ -63,3 +63,12 @@ def test_readme_block_is_replaced_not_appended():
     readme = f"intro\n{report.README_BEGIN}\nold\n{report.README_END}\nrest\n"
     assert report.update_readme(readme, results) == (
         f"intro\n{report.README_BEGIN}\n| a | b |\n|---|---|\n| x | 1 s |\n{report.README_END}\nrest\n")
+
+
+def test_dvc_floor_is_read_as_a_cost_per_stage():
+    data = {"run": {}, "sizes": {},
+            "dvc": {**_stage(4.0), "no_stage_ran": True, "lock_unchanged": True, "stages_checked": 26,
+                    "floor": _stage(1.5)}}
+    text = report.render(data)
+    # (4.0 - 1.5) / 25 = 0.1 s per further stage; 1 + (3 - 1.5) / 0.1 = 16 stages within 3 s
+    assert "0.100 s per further stage" in text and "up to about 16 stages" in text
