@@ -121,7 +121,8 @@ class _Programme:
         self.status = highspy.HighsModelStatus
 
     def minimise(self, cost: np.ndarray) -> np.ndarray | None | float:
-        """The minimising table (None when the relations are infeasible, -inf when the minimum is unbounded)."""
+        """The minimising table (None when the relations are infeasible, -inf when the minimum is unbounded; HiGHS's
+        "unbounded or infeasible" is read as unbounded, since the true table always satisfies the relations)."""
         self.highs.changeColsCost(self.size, np.arange(self.size, dtype=np.int32), np.asarray(cost, dtype=float))
         self.highs.run()
         status = self.highs.getModelStatus()
