@@ -320,8 +320,10 @@ def render(data: dict) -> str:
                     f"wall ({_spread(floor, 'cpu')} CPU)")
             if dvc.get("stages_checked", 0) > 1:
                 per = (dvc["wall"] - floor["wall"]) / (dvc["stages_checked"] - 1)
+                target = TARGETS["dvc_noop"]
                 line += (f"; the rest of the no-op above is {_s(per)} per further stage, so at this cost the "
-                         f"3 s target holds up to about {1 + max(0, int((3 - floor['wall']) / per)) if per > 0 else '–'} stages")
+                         f"{target:g} s target holds up to about "
+                         f"{1 + max(0, int((target - floor['wall']) / per)) if per > 0 else '–'} stages")
             out += [line + ".", ""]
         for wave in dvc.get("left_out", []):
             out += [f"- **Left out of the measurement:** wave {wave}. `dvc repro` of the measured commit fails there, "

@@ -7,8 +7,8 @@ exactly the files its `outs` name (paths relative to the project root, with {sur
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from pipeline.project import Wave

@@ -101,9 +101,22 @@ def trend_questions(instrument: Instrument, chosen: Sequence[str] | None = None,
     a linked question (its waves are reported under the question that replaced it)."""
     if chosen:
         return [instrument.question(q) for q in chosen]
+    skipped = not_followed(instrument, links or {})
+    return [q for q in instrument.questions_of("ordinal") if q.id not in skipped]
+
+
+def not_followed(instrument: Instrument, links: Mapping[str, Link]) -> dict[str, str]:
+    """{question id: why} for the ordinal questions not followed by default: earlier ids of linked questions and
+    breakdown variables."""
     splitting = {v for b in instrument.breakdowns for v in b.variables}
-    replaced = {link.previous for link in (links or {}).values()}
-    return [q for q in instrument.questions_of("ordinal") if q.id not in splitting | replaced]
+    replaced = {link.previous: link.question for link in links.values()}
+    reasons = {}
+    for question in instrument.questions_of("ordinal"):
+        if question.id in replaced:
+            reasons[question.id] = f"replaced by {replaced[question.id]!r} (comparable_with): reported under that id"
+        elif question.id in splitting:
+            reasons[question.id] = "defines a breakdown: it describes the sample, not an opinion followed over time"
+    return reasons
 
 
 def _source(frame: pd.DataFrame, question: Question, link: Link | None, wave: str | None) -> str | None:
@@ -507,16 +520,12 @@ def _left_out(instrument: Instrument, followed: Sequence[Question], links: Mappi
               names: Sequence[str]) -> list[dict]:
     """Rows of `trend_questions` for the ordinal questions that are not followed, with the reason."""
     chosen = {q.id for q in followed}
-    splitting = {v for b in instrument.breakdowns for v in b.variables}
-    replaced = {link.previous: link.question for link in links.values()}
+    reasons = not_followed(instrument, links)
     rows = []
     for question in instrument.questions_of("ordinal"):
         if question.id in chosen:
             continue
-        reason = (f"replaced by {replaced[question.id]!r} (comparable_with): reported under that id"
-                  if question.id in replaced else
-                  "defines a breakdown: it describes the sample, not an opinion followed over time"
-                  if question.id in splitting else "not in the trends.questions parameter")
+        reason = reasons.get(question.id, "not in the trends.questions parameter")
         rows.extend({"question": question.id, "wave_a": a, "wave_b": b, "source_a": "", "source_b": "",
                      "compared": False, "reason": reason} for a, b in zip(names, names[1:]))
     return rows

@@ -65,8 +65,8 @@ def _arrow_backed(column: pd.Series) -> bool:
 
 def kept_rows_of(frame: pd.DataFrame, kept: np.ndarray, columns: list[str]) -> pd.DataFrame:
     """The rows of `frame` where `kept` is true, only `columns`, on a fresh RangeIndex. Arrow-backed text
-    columns (CSV exports) are filtered by pyarrow as one table, so that no cell becomes a Python object and
-    dtypes stay as read; other frames go through `.loc`."""
+    columns (CSV exports) are selected by pyarrow as one table (`_kept_table`), so that no cell becomes a Python
+    object and dtypes stay as read; other frames go through `.loc`."""
     if not all(_arrow_backed(frame[c]) for c in columns):
         return frame.loc[kept, columns].reset_index(drop=True)
     table = pa.table([pa.array(frame[c].array) for c in columns], names=columns)
