@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -486,16 +487,22 @@ def model_table(question: str) -> pd.DataFrame:
     return model_rows(_WORK.clean, question, _WORK.params)
 
 
-def _run(jobs: list, function, workers: int) -> list:
-    """`function` over `jobs` in order, in `workers` forked processes when there is more than one
-    (results are identical to a serial run: every job is deterministic and seeded)."""
+def _call(job: tuple) -> Any:
+    function, argument = job
+    return function(argument)
+
+
+def _run(jobs: list[tuple], workers: int) -> list:
+    """`function(argument)` for each `(function, argument)` of `jobs`, results in order, in `workers` forked
+    processes when there is more than one (results are identical to a serial run: every job is deterministic
+    and seeded)."""
     if workers <= 1 or len(jobs) < 2:
-        return [function(job) for job in jobs]
+        return [_call(job) for job in jobs]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(function, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
+        return list(pool.map(_call, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
 
 
 def analyze(clean: pd.DataFrame, instrument: Instrument, params: dict,
@@ -520,8 +527,9 @@ def analyze(clean: pd.DataFrame, instrument: Instrument, params: dict,
     has_terms = any(t in clean.columns for t in params["model_terms"])
     questions = [q.id for q in instrument.questions_of("ordinal") if has_terms and q.id not in params["model_terms"]]
     try:
-        parts = _run(list(range(len(variables))), variable_tables, workers)
-        models = _run(questions, model_table, workers)
+        done = _run([(model_table, q) for q in questions] + [(variable_tables, i) for i in range(len(variables))],
+                    workers)
+        models, parts = done[:len(questions)], done[len(questions):]
     finally:
         _WORK = None
     distributions, topbox, means, tests, posthoc = ([row for part in parts for row in part[k]] for k in range(5))
