@@ -117,6 +117,25 @@ def whole_runs() -> Iterator[bool]:
         tags.update(dict.fromkeys(patched, original))
 
 
+@contextlib.contextmanager
+def pdf_alongside(html: str, path: Path, base: Path) -> Iterator[None]:
+    """Write the PDF of `html` (as `write_pdf`) in a forked process while the block runs, or after it when
+    only one CPU may be used; the PDF is written when the block exits, and an error writing it is raised there."""
+    from pipeline.parallel import workers
+
+    if workers(2) < 2:
+        yield
+        write_pdf(html, path, base)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        written = pool.submit(write_pdf, html, path, base)
+        yield
+        written.result()
+
+
 def write_pdf(html: str, path: Path, base: Path) -> None:
     """The PDF of `html` (WeasyPrint; relative URLs resolved against `base`), reproducible: no dates, an
     identifier from the HTML, SOURCE_DATE_EPOCH pinned while writing."""

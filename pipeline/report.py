@@ -3,9 +3,10 @@
 Both documents come from the same Jinja templates (`templates/report.html.j2`, medium "html" or "pdf"),
 rendered with autoescaping and StrictUndefined. Everything shown is prepared here as formatted text
 (pipeline.format); templates only place it. The HTML is self-contained: figures are inlined SVG (their
-element ids prefixed per figure), CSS is inline, and the only links leaving the page are the relative
-links to each figure's CSV. The PDF is A4 with page numbers, a running header and, for synthetic
-data, a banner on every page; its HTML (never written) links each figure's print SVG as an image rather
+element ids prefixed per figure, their text kept as text in the embedded subset of their fonts,
+pipeline.figures.fonts), CSS is inline, and the only links leaving the page are the relative links to
+each figure's CSV. The PDF is A4 with page numbers, a running header and, for synthetic
+data, a banner on every page; its HTML (never written) links each figure's SVG as an image rather
 than inlining it, so WeasyPrint parses it as SVG, not as HTML to style (pipeline.pdf writes it).
 """
 
@@ -95,6 +96,15 @@ def inline_svg(text: str, prefix: str) -> str:
     svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})", svg)
     svg = re.sub(r'<svg\b([^>]*?)\s+width="[^"]*"\s+height="[^"]*"', r"<svg\1", svg, count=1)
     return svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" preserveAspectRatio="xMinYMin meet" ', 1)
+
+
+def figure_fonts(svgs: list[str]):
+    """The `@font-face` rules (markup for the HTML report's style sheet) embedding the fonts of `svgs`' text."""
+    from markupsafe import Markup
+
+    from pipeline.figures.fonts import font_face_css
+
+    return Markup(font_face_css(svgs))
 
 
 def _names(wave: Wave):
@@ -230,14 +240,13 @@ def data_table(frame: pd.DataFrame, kind: str, names) -> dict[str, Any]:
     return {"head": head, "rows": body}
 
 
-def figure_context(entry: dict, folder: Path, names, medium: str) -> dict[str, Any]:
+def figure_context(entry: dict, folder: Path, names) -> dict[str, Any]:
     """What the template shows for one figure (all strings formatted)."""
     from markupsafe import Markup
 
     svg_path = folder / entry["files"]["svg"]
-    for path in (svg_path, folder / entry["files"]["print_svg"]):
-        if not path.exists():
-            raise PulseError(f"{path}: figure file missing; run `pulse figures` for this wave first")
+    if not svg_path.exists():
+        raise PulseError(f"{svg_path}: figure file missing; run `pulse figures` for this wave first")
     from pipeline.figures.tables import read_table
 
     frame = read_table(folder / entry["files"]["csv"])
@@ -254,7 +263,7 @@ def figure_context(entry: dict, folder: Path, names, medium: str) -> dict[str, A
         "caption": entry["caption"],
         "alt": entry["alt"],
         "svg": Markup(inline_svg(svg_path.read_text(encoding="utf-8"), f"f{entry['number']}")),
-        "print_svg": f"figures/{entry['files']['print_svg']}",
+        "src": f"figures/{entry['files']['svg']}",
         "csv": f"figures/{entry['files']['csv']}",
         "table": data_table(frame, entry["kind"], names),
     }
@@ -506,7 +515,7 @@ def context(wave: Wave, params: dict) -> dict[str, Any]:
             "intro": section.intro,
             "placeholder": section.placeholder or "",
             "methods": section.methods,
-            "figures": [figure_context(entries[f.id], folder, names, "html") for f in section.figures],
+            "figures": [figure_context(entries[f.id], folder, names) for f in section.figures],
             "coding": coding_context(section.coding, instrument, wave.out_dir / "tables") if section.coding else None,
         })
     meta = wave.meta
@@ -528,31 +537,27 @@ def context(wave: Wave, params: dict) -> dict[str, Any]:
     }
 
 
-def render(env, data: dict[str, Any], medium: str) -> str:
-    return env.get_template(TEMPLATE).render(**data, medium=medium)
+def write_documents(env, template: str, data: dict[str, Any], svgs: list[str], out: Path) -> None:
+    """report.html and report.pdf in `out` from `template` and `data`; the HTML embeds the fonts of the
+    figures' `svgs`. The PDF (WeasyPrint, the slow part) is written in a forked process meanwhile
+    (pipeline.pdf), reproducible: no dates, fixed identifier, the figures' labels drawn as whole runs."""
+    from pipeline.outputs import write_text
+    from pipeline.pdf import pdf_alongside
 
-
-def write_pdf(html: str, path: Path, base: Path) -> None:
-    """The PDF of `html` (WeasyPrint), reproducible: no dates, fixed identifier, SOURCE_DATE_EPOCH pinned
-    (pipeline.pdf, which also draws the figures' SVG labels as whole runs of text)."""
-    from pipeline.pdf import write_pdf as write
-
-    write(html, path, base)
+    page = env.get_template(template)
+    with pdf_alongside(page.render(**data, medium="pdf"), out / "report.pdf", out):
+        write_text(page.render(**data, fonts=figure_fonts(svgs), medium="html"), out / "report.html")
 
 
 def run_report(wave: Wave, params: dict[str, Any]) -> list[str]:
     """Write report.html and report.pdf for one wave; returns lines to print (a one-line summary first)."""
     import logging
 
-    from pipeline.outputs import write_text
-
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    env = environment(wave.root)
     data = context(wave, params)
-    html = render(env, data, "html")
-    write_text(html, wave.out_dir / "report.html")
-    write_pdf(render(env, data, "pdf"), wave.out_dir / "report.pdf", wave.out_dir)
+    svgs = [figure["svg"] for section in data["sections"] for figure in section["figures"]]
+    write_documents(environment(wave.root), TEMPLATE, data, svgs, wave.out_dir)
     figures = sum(len(s["figures"]) for s in data["sections"])
     where = wave.out_dir.relative_to(wave.root)
     return [f"report.html and report.pdf with {figures} figures in {len(data['sections'])} sections ({where})"]

@@ -99,7 +99,7 @@ def check_report(wave):
             assert re.fullmatch(r"figures/[a-z0-9_-]+\.csv", value), f"external link {tag} {name}={value}"
             assert (wave.out_dir / value).exists()
             csv_links.add(value)
-    assert not re.search(r"@import|url\((?!#)", html), "CSS fetches something"
+    assert not re.search(r"@import|url\((?!#|data:)", html), "CSS fetches something"
     text = squash(" ".join(checker.text))
     for entry in index["figures"]:
         assert f"figure-{entry['id']}" in checker.ids
@@ -150,6 +150,17 @@ def test_reruns_are_byte_identical(tiny_report):
     before = {name: (wave.out_dir / name).read_bytes() for name in ("report.html", "report.pdf")}
     run_report(wave, load_params(wave.root))
     assert all((wave.out_dir / name).read_bytes() == data for name, data in before.items())
+
+
+def test_the_html_embeds_each_font_face_its_figures_use(tiny_report):
+    from pipeline.figures.fonts import faces
+
+    wave, _ = tiny_report
+    html = (wave.out_dir / "report.html").read_text(encoding="utf-8")
+    used = faces([html])
+    assert ("DejaVu Sans", 700, "normal") in used and ("DejaVu Sans", 400, "normal") in used
+    declared = re.findall(r"@font-face \{ font-family: '([^']+)'; font-weight: (\d+); font-style: (\w+);", html)
+    assert sorted((family, int(weight), style) for family, weight, style in declared) == sorted(used)
 
 
 def test_text_from_the_instrument_is_escaped(tmp_path):
@@ -246,7 +257,7 @@ def test_groups_of_concern_headline_and_figure_follow_keywords_csv(risk_report):
     order = drawn.sort_values("mentions", kind="stable")
     assert order["size"].is_monotonic_increasing
     assert (drawn.groupby("mentions")["size"].nunique() == 1).all()
-    svg = (wave.out_dir / "figures" / entry["files"]["print_svg"]).read_text(encoding="utf-8")
+    svg = (wave.out_dir / "figures" / entry["files"]["svg"]).read_text(encoding="utf-8")
     for label in shown["label"]:
         assert label.replace("&", "&amp;") in svg
     for label in tags.loc[~tags["shown"], "label"]:
@@ -387,11 +398,11 @@ def test_not_asked_is_visible_with_the_number_from_the_tables(scan_report):
     lower = [e for e in index["figures"] if any("_lo_" in q or q.startswith("barrier_") for q in e["questions"])]
     assert len(lower) >= 6
     for entry in lower:
-        svg = (wave.out_dir / "figures" / entry["files"]["print_svg"]).read_text(encoding="utf-8")
+        svg = (wave.out_dir / "figures" / entry["files"]["svg"]).read_text(encoding="utf-8")
         assert note in squash(svg.replace("\n", " ")) or note in squash(re.sub(r"<[^>]+>", " ", svg)), entry["id"]
     stacked = next(e for e in index["figures"] if e["id"] == "sofar-income")
     drawn = read_table(wave.out_dir / "figures" / stacked["files"]["csv"])
-    svg = (wave.out_dir / "figures" / stacked["files"]["print_svg"]).read_text(encoding="utf-8")
+    svg = (wave.out_dir / "figures" / stacked["files"]["svg"]).read_text(encoding="utf-8")
     for n in drawn["n"].unique():
         assert f"n={int(n)}" in svg
     assert unhyphenated(note) in unhyphenated(" ".join(pages))

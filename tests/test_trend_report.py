@@ -176,5 +176,5 @@ def test_a_wave_report_can_draw_kind_trend_from_its_trends_table(tmp_path):
     table = read_table(wave.out_dir / "tables" / "trends.csv")
     picked = table[(table["question"] == "q1") & (table["measure"] == "topbox") & table["breakdown"].isin(["all", "gender"])]
     assert len(drawn) == len(picked) and np.allclose(drawn["estimate"], picked["estimate"], equal_nan=True)
-    shown = figure_context(entry, wave.out_dir / "figures", Names(load(wave.instrument_path), {}), "html")
+    shown = figure_context(entry, wave.out_dir / "figures", Names(load(wave.instrument_path), {}))
     assert shown["table"]["head"][0].text == "Breakdown" and len(shown["table"]["rows"]) == len(drawn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,6 @@ from typing import Any
 import pandas as pd
 
 from pipeline import format as fmt
-import inspect
 
 from pipeline.figures import bars, choices, crosstab, dots, keywords, models, notes, pairs, ranking, stacked, style, trend
 from pipeline.figures.headlines import claim as make_claim
@@ -19,11 +19,11 @@ from pipeline.figures.spec import load as load_spec
 from pipeline.figures.tables import Tables, load_tables
 from pipeline.instrument import load as load_instrument
 from pipeline.outputs import atomic_path, write_csv, write_text
+from pipeline.parallel import workers
 
 KINDS = {"stacked": stacked, "dots": dots, "bars": bars, "crosstab": crosstab, "keywords": keywords,
          "keyword-bars": ranking, "choices": choices, "models": models, "pairs": pairs, "trend": trend}
-SUFFIXES = (".svg", ".print.svg", ".png", ".csv")
-FILE_KEYS = {".svg": "svg", ".print.svg": "print_svg", ".png": "png", ".csv": "csv"}
+SUFFIXES = (".svg", ".png", ".csv")
 
 
 def report_yaml(wave) -> Path:
@@ -69,11 +69,9 @@ def _call(function, *args, **context):
 
 
 def write_figure(figure, frame: pd.DataFrame, folder: Path, figure_id: str, dpi: int) -> dict[str, str]:
-    """Save the SVG (text drawn as paths: no font needed to view it), the print SVG (text kept as text,
-    for the PDF, where WeasyPrint embeds the font), the PNG and the CSV; returns their file names by kind.
+    """Save the SVG (text kept as text in the figures' font: the HTML report embeds that font, WeasyPrint
+    finds it for the PDF), the PNG and the CSV; returns their file names by kind ("svg", "png", "csv").
     No dates or software tags are written, so reruns are byte-identical."""
-    import matplotlib
-
     files = {}
     for suffix in SUFFIXES:
         path = folder / f"{figure_id}{suffix}"
@@ -84,9 +82,8 @@ def write_figure(figure, frame: pd.DataFrame, folder: Path, figure_id: str, dpi:
                 if suffix == ".png":
                     figure.savefig(temporary, format="png", dpi=dpi, metadata={"Software": None})
                 else:
-                    with matplotlib.rc_context({"svg.fonttype": "none" if suffix == ".print.svg" else "path"}):
-                        figure.savefig(temporary, format="svg", metadata={"Date": None})
-        files[FILE_KEYS[suffix]] = path.name
+                    figure.savefig(temporary, format="svg", metadata={"Date": None})
+        files[suffix.lstrip(".")] = path.name
     return files
 
 
@@ -137,20 +134,6 @@ def _render(number: int) -> dict:
     entry, figure, frame = build_one(figure_spec, number, _JOB["tables"], _JOB["names"], _JOB["wave"], _JOB["params"])
     entry["files"] = write_figure(figure, frame, _JOB["folder"], figure_spec.id, _JOB["dpi"])
     return entry
-
-
-def workers(count: int) -> int:
-    """How many processes draw `count` figures: one per CPU this process may use (the environment variable
-    PULSE_WORKERS overrides), never more than the figures, and 1 where processes cannot be forked."""
-    import multiprocessing
-    import os
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    wanted = os.environ.get("PULSE_WORKERS", "").strip()
-    cpus = int(wanted) if wanted.isdigit() else len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
-        else os.cpu_count() or 1
-    return max(1, min(cpus, count))
 
 
 def render_all(count: int) -> list[dict]:

@@ -33,7 +33,7 @@ RC = {
     "font.family": "sans-serif",
     "font.sans-serif": [FONT],
     "svg.hashsalt": "pulse",
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",
     "path.simplify": False,
     "axes.unicode_minus": True,
     "figure.dpi": 100,

@@ -111,8 +111,6 @@ def _figure_context(entry: dict, folder: Path, names: Names) -> dict[str, Any]:
             "headline": entry["headline"], "caption": entry["caption"], "alt": entry["alt"],
             "svg": Markup(inline_svg((folder / entry["files"]["svg"]).read_text(encoding="utf-8"),
                                      f"t{entry['number']}")),
-            "print_svg": Markup(inline_svg((folder / entry["files"]["print_svg"]).read_text(encoding="utf-8"),
-                                           f"u{entry['number']}")),
             "csv": f"figures/{entry['files']['csv']}",
             "head": head, "rows": rows}
 
@@ -170,11 +168,12 @@ def context(waves: list[Wave], params: dict, names: Names, entries: list[dict], 
     from pipeline.report import BANNER
 
     alpha = report_params(params)["alpha"]
+    figures = [_figure_context(e, folder, names) for e in entries]
     rows = [[str(w.meta.get("label", w.wave)), notes.fielding(w.meta) or fmt.MISSING,
              "synthetic example data" if w.synthetic else "survey export"] for w in waves]
     return {"title": f"{names.instrument.title}: trends across waves", "survey": names.instrument.short_title,
             "waves": rows, "synthetic": any(w.synthetic for w in waves), "banner": BANNER,
-            "figures": [_figure_context(e, folder, names) for e in entries], "pairs": _pairs(tables, names, alpha),
+            "figures": figures, "pairs": _pairs(tables, names, alpha),
             "methods": _methods(tables, params, alpha, names), "version": names.instrument.version}
 
 
@@ -184,7 +183,7 @@ def run_trend_report(wave: Wave, params: dict[str, Any]) -> list[str]:
     from pipeline.figures.spec import load as load_spec
     from pipeline.instrument import load
     from pipeline.outputs import write_text
-    from pipeline.report import environment, write_pdf
+    from pipeline.report import environment, write_documents
 
     waves = survey_waves(wave)
     instrument = load(wave.instrument_path)
@@ -202,10 +201,8 @@ def run_trend_report(wave: Wave, params: dict[str, Any]) -> list[str]:
     index = {"survey": wave.survey, "waves": [w.wave for w in waves], "synthetic": any(w.synthetic for w in waves),
              "figures": entries}
     write_text(json.dumps(index, indent=1, ensure_ascii=False, allow_nan=False) + "\n", folder / "index.json")
-    env = environment(wave.root)
     data = context(waves, params, names, entries, tables, folder)
-    write_text(env.get_template(TEMPLATE).render(**data, medium="html"), out / "report.html")
-    write_pdf(env.get_template(TEMPLATE).render(**data, medium="pdf"), out / "report.pdf", out)
+    write_documents(environment(wave.root), TEMPLATE, data, [figure["svg"] for figure in data["figures"]], out)
     significant = sum(len(p["sentences"]) for p in data["pairs"])
     return [f"trend report with {len(entries)} figures over {len(waves)} waves, {significant} significant changes "
             f"({out.relative_to(wave.root)})"]

@@ -3,7 +3,7 @@
 import shutil
 
 from pipeline.figures import run_figures
-from pipeline.figures.build import workers
+from pipeline.parallel import workers
 from pipeline.params import load_params
 
 from tests.figures.helpers import tiny_project
