@@ -12,7 +12,7 @@ from pipeline.figures import notes, palette, style
 from pipeline.figures.headlines import TEST_NAMES
 from pipeline.figures.names import Names
 from pipeline.figures.spec import ALL, FigureSpec
-from pipeline.figures.tables import RANK_TESTS, Tables, is_split, order_questions, rows
+from pipeline.figures.tables import RANK_TESTS, Tables, is_split, order_questions, table_breakdowns
 
 COLUMNS = ["question", "breakdown", "group", "n", "mean", "ci_low", "ci_high", "suppressed"]
 TEST_COLUMNS = ["test", "q_value"]
@@ -26,18 +26,16 @@ def describe(spec: FigureSpec, tables: Tables, names: Names) -> pd.DataFrame:
     """The means.csv rows drawn, each with the tests.csv rank test of its question and breakdown split
     (`test`, `q_value`; empty for all respondents), plus `row` (question name) and `series` (group name).
     Which q-values count as significant is the report's alpha, applied when drawing."""
-    questions = order_questions(spec.questions, spec.sort, tables)
-    parts = []
-    tests = tables.tests[tables.tests["test"].isin(RANK_TESTS)]
-    for question in questions:
-        for breakdown in spec.breakdowns:
-            part = rows(tables.means, question, breakdown)[COLUMNS].copy()
-            found = tests[(tests["question"] == question) & tests["breakdown"].isin(part["breakdown"])]
-            part = part.merge(found[["breakdown", *TEST_COLUMNS]], on="breakdown", how="left")
-            part["row"] = names.question_short(question)
-            part["series"] = [names.group(b, g) for b, g in zip(part["breakdown"], part["group"])]
-            parts.append(part)
-    frame = pd.concat(parts, ignore_index=True)
+    questions = pd.DataFrame({"question": order_questions(spec.questions, spec.sort, tables)})
+    splits = pd.DataFrame({"breakdown": [table_breakdown for breakdown in spec.breakdowns
+                                         for table_breakdown in table_breakdowns(tables.means, breakdown)]})
+    keys = questions.merge(splits, how="cross").reset_index(names="key")
+    means = tables.means[COLUMNS].reset_index(drop=True).reset_index(names="position")
+    tests = tables.tests[tables.tests["test"].isin(RANK_TESTS)][["question", "breakdown", *TEST_COLUMNS]]
+    frame = (keys.merge(means, on=["question", "breakdown"]).sort_values(["key", "position"], kind="stable")
+             .merge(tests, on=["question", "breakdown"], how="left")[[*COLUMNS, *TEST_COLUMNS]])
+    frame["row"] = frame["question"].map(names.question_short)
+    frame["series"] = [names.group(b, g) for b, g in zip(frame["breakdown"], frame["group"])]
     frame["test"] = frame["test"].fillna("")
     return frame
 

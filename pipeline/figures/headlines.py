@@ -34,7 +34,7 @@ from pipeline import format as fmt
 from pipeline.errors import PulseError
 from pipeline.figures.names import Names, lower_first
 from pipeline.figures.spec import ALL, WORDING, FigureSpec
-from pipeline.figures.tables import Tables, choice_tests, is_split, rank_tests, rows, table_breakdowns
+from pipeline.figures.tables import Tables, choice_tests, is_split, rank_tests_of, rows, table_breakdowns
 
 KEYS = {
     "distributions": ("question", "breakdown", "group", "level"),
@@ -376,7 +376,7 @@ def _splits(ctx: Context, breakdown: str, options: dict) -> Claim | None:
     more, less = options.get("more", "higher on the scale"), options.get("less", "lower on the scale")
     unit = options.get("unit", "questions")
     between = options.get("between", "groups")
-    tests = pd.concat([rank_tests(ctx.tables.tests, q, breakdown) for q in ctx.spec.questions])
+    tests = rank_tests_of(ctx.tables.tests, ctx.spec.questions, breakdown)
     if tests.empty:
         return None
     sig = tests["q_value"] < ctx.alpha
@@ -432,7 +432,7 @@ def differences(ctx: Context, breakdown: str, **options) -> Claim | None:
     """Comparisons of the groups of `breakdown` over the figure's questions, from the rank tests."""
     if any(is_split(b) for b in table_breakdowns(ctx.tables.tests, breakdown)):
         return _splits(ctx, breakdown, options)
-    tests = pd.concat([rank_tests(ctx.tables.tests, q, breakdown) for q in ctx.spec.questions])
+    tests = rank_tests_of(ctx.tables.tests, ctx.spec.questions, breakdown)
     if tests.empty:
         return None
     if (tests["test"] == "mann-whitney").all():

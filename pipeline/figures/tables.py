@@ -98,14 +98,21 @@ def rows(table: pd.DataFrame, question: str, breakdown: str) -> pd.DataFrame:
     """The rows of `table` for one question and one declared breakdown (all of its splits), table order."""
     wanted = table_breakdowns(table, breakdown)
     picked = table[(table["question"] == question) & table["breakdown"].isin(wanted)]
+    if len(wanted) < 2:
+        return picked
     order = {b: i for i, b in enumerate(wanted)}
     return picked.sort_values("breakdown", key=lambda s: s.map(order), kind="stable")
 
 
-def rank_tests(tests: pd.DataFrame, question: str, breakdown: str) -> pd.DataFrame:
-    """The rank-test rows (Mann–Whitney or Kruskal–Wallis) of one question and declared breakdown."""
-    picked = rows(tests, question, breakdown)
-    return picked[picked["test"].isin(RANK_TESTS)]
+def rank_tests_of(tests: pd.DataFrame, questions, breakdown: str) -> pd.DataFrame:
+    """The rank-test rows of each of `questions` and the declared breakdown, in the order of `questions`, then of
+    the breakdown's splits, then of the table (a fresh index)."""
+    keys = (pd.DataFrame({"question": list(questions)})
+            .merge(pd.DataFrame({"breakdown": table_breakdowns(tests, breakdown)}), how="cross")
+            .reset_index(names="_key"))
+    ranked = tests[tests["test"].isin(RANK_TESTS)].reset_index(drop=True).reset_index(names="_position")
+    found = keys.merge(ranked, on=["question", "breakdown"]).sort_values(["_key", "_position"], kind="stable")
+    return found[list(tests.columns)].reset_index(drop=True)
 
 
 def one(frame: pd.DataFrame, what: str) -> pd.Series:
