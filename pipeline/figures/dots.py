@@ -26,9 +26,10 @@ def describe(spec: FigureSpec, tables: Tables, names: Names) -> pd.DataFrame:
     """The means.csv rows drawn, each with the tests.csv rank test of its question and breakdown split
     (`test`, `q_value`; empty for all respondents), plus `row` (question name) and `series` (group name).
     Which q-values count as significant is the report's alpha, applied when drawing."""
-    questions = pd.DataFrame({"question": order_questions(spec.questions, spec.sort, tables)})
+    questions = pd.DataFrame({"question": order_questions(spec.questions, spec.sort, tables)}, dtype=object)
     splits = pd.DataFrame({"breakdown": [table_breakdown for breakdown in spec.breakdowns
-                                         for table_breakdown in table_breakdowns(tables.means, breakdown)]})
+                                         for table_breakdown in table_breakdowns(tables.means, breakdown)]},
+                          dtype=object)
     keys = questions.merge(splits, how="cross").reset_index(names="key")
     means = tables.means[COLUMNS].reset_index(drop=True).reset_index(names="position")
     tests = tables.tests[tables.tests["test"].isin(RANK_TESTS)][["question", "breakdown", *TEST_COLUMNS]]

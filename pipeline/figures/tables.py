@@ -107,8 +107,8 @@ def rows(table: pd.DataFrame, question: str, breakdown: str) -> pd.DataFrame:
 def rank_tests_of(tests: pd.DataFrame, questions, breakdown: str) -> pd.DataFrame:
     """The rank-test rows of each of `questions` and the declared breakdown, in the order of `questions`, then of
     the breakdown's splits, then of the table (a fresh index)."""
-    keys = (pd.DataFrame({"question": list(questions)})
-            .merge(pd.DataFrame({"breakdown": table_breakdowns(tests, breakdown)}), how="cross")
+    keys = (pd.DataFrame({"question": list(questions)}, dtype=object)
+            .merge(pd.DataFrame({"breakdown": table_breakdowns(tests, breakdown)}, dtype=object), how="cross")
             .reset_index(names="_key"))
     ranked = tests[tests["test"].isin(RANK_TESTS)].reset_index(drop=True).reset_index(names="_position")
     found = keys.merge(ranked, on=["question", "breakdown"]).sort_values(["_key", "_position"], kind="stable")
