@@ -98,15 +98,6 @@ def inline_svg(text: str, prefix: str) -> str:
     return svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" preserveAspectRatio="xMinYMin meet" ', 1)
 
 
-def figure_fonts(svgs: list[str]):
-    """The `@font-face` rules (markup for the HTML report's style sheet) embedding the fonts of `svgs`' text."""
-    from markupsafe import Markup
-
-    from pipeline.figures.fonts import font_face_css
-
-    return Markup(font_face_css(svgs))
-
-
 def _names(wave: Wave):
     from pipeline.figures.names import Names
     from pipeline.figures.spec import load as load_spec
@@ -541,12 +532,16 @@ def write_documents(env, template: str, data: dict[str, Any], svgs: list[str], o
     """report.html and report.pdf in `out` from `template` and `data`; the HTML embeds the fonts of the
     figures' `svgs`. The PDF (WeasyPrint, the slow part) is written in a forked process meanwhile
     (pipeline.pdf), reproducible: no dates, fixed identifier, the figures' labels drawn as whole runs."""
+    from markupsafe import Markup
+
+    from pipeline.figures.fonts import font_face_css
     from pipeline.outputs import write_text
     from pipeline.pdf import pdf_alongside
 
     page = env.get_template(template)
     with pdf_alongside(page.render(**data, medium="pdf"), out / "report.pdf", out):
-        write_text(page.render(**data, fonts=figure_fonts(svgs), medium="html"), out / "report.html")
+        fonts = Markup(font_face_css(svgs))
+        write_text(page.render(**data, fonts=fonts, medium="html"), out / "report.html")
 
 
 def run_report(wave: Wave, params: dict[str, Any]) -> list[str]:

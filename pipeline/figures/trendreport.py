@@ -168,12 +168,11 @@ def context(waves: list[Wave], params: dict, names: Names, entries: list[dict], 
     from pipeline.report import BANNER
 
     alpha = report_params(params)["alpha"]
-    figures = [_figure_context(e, folder, names) for e in entries]
     rows = [[str(w.meta.get("label", w.wave)), notes.fielding(w.meta) or fmt.MISSING,
              "synthetic example data" if w.synthetic else "survey export"] for w in waves]
     return {"title": f"{names.instrument.title}: trends across waves", "survey": names.instrument.short_title,
             "waves": rows, "synthetic": any(w.synthetic for w in waves), "banner": BANNER,
-            "figures": figures, "pairs": _pairs(tables, names, alpha),
+            "figures": [_figure_context(e, folder, names) for e in entries], "pairs": _pairs(tables, names, alpha),
             "methods": _methods(tables, params, alpha, names), "version": names.instrument.version}
 
 
