@@ -71,21 +71,27 @@ def _say(text: str) -> None:
 
 
 def run_stages(names: list[str], waves, params, quiet: bool = False) -> None:
+    """Run the named stages for each wave in turn. Work a stage leaves running behind (the figures' PNGs) goes
+    on during the next stages, and is waited for before a stage that reads it and before this returns."""
+    from pipeline.parallel import overlapping, settle
     from pipeline.stages import stage
 
     total = len(names) * len(waves)
     step = 0
-    for wave in waves:
-        for name in names:
-            step += 1
-            started = time.perf_counter()
-            lines = stage(name).run(wave, params)
-            if quiet:
-                continue
-            _say(f"[{step}/{total}] {name:<8} {wave.key}: {lines[0] if lines else 'done'} "
-                 f"({time.perf_counter() - started:.1f} s)")
-            for line in lines[1:]:
-                print(line, file=sys.stderr, flush=True)
+    with overlapping():
+        for wave in waves:
+            for name in names:
+                step += 1
+                started = time.perf_counter()
+                if stage(name).settles:
+                    settle()
+                lines = stage(name).run(wave, params)
+                if quiet:
+                    continue
+                _say(f"[{step}/{total}] {name:<8} {wave.key}: {lines[0] if lines else 'done'} "
+                     f"({time.perf_counter() - started:.1f} s)")
+                for line in lines[1:]:
+                    print(line, file=sys.stderr, flush=True)
 
 
 def command_run(args, root: Path) -> None:

@@ -21,6 +21,7 @@ class Stage:
     deps: tuple[str, ...]
     outs: tuple[str, ...]
     params: tuple[str, ...] = ()
+    settles: bool = False  # reads files that earlier stages may still be writing behind (pipeline.parallel.later)
 
     def paths(self, wave: Wave, templates: tuple[str, ...]) -> list[str]:
         from pipeline.project import previous_wave
@@ -226,6 +227,7 @@ STAGES: tuple[Stage, ...] = (
               "pipeline/manifest.py"),
         outs=(f"{OUT}/manifest.json",),
         params=("analyze", "disclosure", "report"),
+        settles=True,
     ),
 )
 

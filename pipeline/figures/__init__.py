@@ -8,7 +8,9 @@ files. Figures never compute statistics: every number drawn or written is a cell
 (distributions, topbox, means, tests, and models, paired, keywords for the kinds that draw them).
 Colours of groups are the same in every figure (`palette`). Figures are drawn in forked worker
 processes, one per CPU (`PULSE_WORKERS` sets how many); each figure's files depend only on its spec and
-the tables, so they are the same byte for byte whatever the number of workers.
+the tables, so they are the same byte for byte whatever the number of workers. The stage returns once every
+SVG and CSV is written; the workers then write the PNGs, which no later stage but the manifest reads, so under
+`pulse run` they are drawn while the report is written (pipeline.parallel).
 """
 
 from __future__ import annotations

@@ -19,11 +19,10 @@ from pipeline.figures.spec import load as load_spec
 from pipeline.figures.tables import Tables, load_tables
 from pipeline.instrument import load as load_instrument
 from pipeline.outputs import atomic_path, write_csv, write_text
-from pipeline.parallel import workers
+from pipeline.parallel import later, workers
 
 KINDS = {"stacked": stacked, "dots": dots, "bars": bars, "crosstab": crosstab, "keywords": keywords,
          "keyword-bars": ranking, "choices": choices, "models": models, "pairs": pairs, "trend": trend}
-SUFFIXES = (".svg", ".png", ".csv")
 
 
 def report_yaml(wave) -> Path:
@@ -69,22 +68,26 @@ def _call(function, *args, **context):
 
 
 def write_figure(figure, frame: pd.DataFrame, folder: Path, figure_id: str, dpi: int) -> dict[str, str]:
-    """Save the SVG (text kept as text in the figures' font: the HTML report embeds that font, WeasyPrint
-    finds it for the PDF), the PNG and the CSV; returns their file names by kind ("svg", "png", "csv").
-    No dates or software tags are written, so reruns are byte-identical."""
-    files = {}
-    for suffix in SUFFIXES:
-        path = folder / f"{figure_id}{suffix}"
-        if suffix == ".csv":
-            write_csv(frame, path)
-        else:
-            with atomic_path(path) as temporary:
-                if suffix == ".png":
-                    figure.savefig(temporary, format="png", dpi=dpi, metadata={"Software": None})
-                else:
-                    figure.savefig(temporary, format="svg", metadata={"Date": None})
-        files[suffix.lstrip(".")] = path.name
+    """Save the SVG, the CSV and the PNG (`write_vector`, then `write_png`); returns their file names by kind."""
+    files = write_vector(figure, frame, folder, figure_id)
+    write_png(figure, folder / files["png"], dpi)
     return files
+
+
+def write_vector(figure, frame: pd.DataFrame, folder: Path, figure_id: str) -> dict[str, str]:
+    """Save the SVG (text kept as text in the figures' font: the HTML report embeds that font, WeasyPrint finds
+    it for the PDF) and the CSV of what is drawn; returns the file names by kind ("svg", "png", "csv"), the PNG's
+    included though `write_png` writes it. No dates or software tags are written, so reruns are byte-identical."""
+    with atomic_path(folder / f"{figure_id}.svg") as temporary:
+        figure.savefig(temporary, format="svg", metadata={"Date": None})
+    write_csv(frame, folder / f"{figure_id}.csv")
+    return {kind: f"{figure_id}.{kind}" for kind in ("svg", "png", "csv")}
+
+
+def write_png(figure, path: Path, dpi: int) -> None:
+    """Save the PNG of `figure` at `dpi`, without a software tag (byte-identical reruns)."""
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=dpi, metadata={"Software": None})
 
 
 def build_one(spec: FigureSpec, number: int, tables: Tables, names: Names, wave,
@@ -128,24 +131,122 @@ def build_one(spec: FigureSpec, number: int, tables: Tables, names: Names, wave,
 _JOB: dict[str, Any] = {}  # the wave's loaded inputs, set by build_all; forked workers inherit them
 
 
-def _render(number: int) -> dict:
-    """Build and write figure `number` (from 1) of the job `build_all` set up; returns its index entry."""
+def _vector(number: int) -> tuple[dict, Any]:
+    """Build figure `number` (from 1) of the job `build_all` set up and write its SVG and CSV; (index entry,
+    matplotlib figure)."""
     figure_spec = _JOB["specs"][number - 1]
     entry, figure, frame = build_one(figure_spec, number, _JOB["tables"], _JOB["names"], _JOB["wave"], _JOB["params"])
-    entry["files"] = write_figure(figure, frame, _JOB["folder"], figure_spec.id, _JOB["dpi"])
-    return entry
+    entry["files"] = write_vector(figure, frame, _JOB["folder"], figure_spec.id)
+    return entry, figure
+
+
+def _png(figure, entry: dict) -> None:
+    write_png(figure, _JOB["folder"] / entry["files"]["png"], _JOB["dpi"])
+
+
+def _portable(error: BaseException) -> BaseException:
+    """`error` if it survives pickling, else a RuntimeError carrying its traceback."""
+    import pickle
+    import traceback
+
+    try:
+        pickle.loads(pickle.dumps(error))
+        return error
+    except Exception:
+        return RuntimeError("".join(traceback.format_exception(error)))
+
+
+def _worker(connection, counter) -> None:
+    """A forked process: takes figure numbers in turn from the shared `counter`, sends each figure's index entry
+    once its SVG and CSV are written, then None; then writes the PNGs of the figures it drew and sends None
+    again. On an error it sends the exception instead and stops."""
+    drawn = []
+    try:
+        while True:
+            with counter.get_lock():
+                counter.value += 1
+                number = counter.value
+            if number > len(_JOB["specs"]):
+                break
+            entry, figure = _vector(number)
+            connection.send(entry)
+            drawn.append((figure, entry))
+        connection.send(None)
+        for figure, entry in drawn:
+            _png(figure, entry)
+        connection.send(None)
+    except BaseException as error:
+        connection.send(_portable(error))
+    finally:
+        connection.close()
+
+
+def _receive(connection, process) -> Any:
+    """The next message of a figure worker; an error it sent is raised, and so is its end without a message."""
+    try:
+        message = connection.recv()
+    except EOFError:
+        process.join()
+        raise RuntimeError(f"a figure worker stopped (exit code {process.exitcode}) before finishing") from None
+    if isinstance(message, BaseException):
+        raise message
+    return message
+
+
+def _pngs_written(workers: list[tuple[Any, Any]]) -> None:
+    """Wait until every figure worker has written its PNGs and exited; raises the first error one sent."""
+    try:
+        for connection, process in workers:
+            _receive(connection, process)
+    finally:
+        for connection, process in workers:
+            connection.close()
+            process.join()
 
 
 def render_all(count: int) -> list[dict]:
-    """Index entries of figures 1..count in order, drawn in forked worker processes (each figure's files
-    depend on its spec and the inputs only, so the outputs do not depend on the number of workers)."""
+    """Index entries of figures 1..count in order, drawn in forked worker processes (each figure's files depend
+    on its spec and the inputs only, so the outputs do not depend on the number of workers). Returns once every
+    SVG and CSV is written; the workers then write the PNGs, which nothing but the manifest reads, and
+    `pipeline.parallel.later` waits for them (at once, unless the stages run in an `overlapping` block)."""
     processes = workers(count)
     if processes == 1:
-        return [_render(number) for number in range(1, count + 1)]
+        entries = []
+        for number in range(1, count + 1):
+            entry, figure = _vector(number)
+            _png(figure, entry)
+            entries.append(entry)
+        return entries
     import multiprocessing
+    from multiprocessing.connection import wait
 
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
-        return pool.map(_render, range(1, count + 1), chunksize=1)
+    context = multiprocessing.get_context("fork")
+    counter = context.Value("i", 0)
+    running = []
+    for _ in range(processes):
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(target=_worker, args=(send, counter))
+        process.start()
+        send.close()
+        running.append((receive, process))
+    entries: dict[int, dict] = {}
+    try:
+        drawing = dict(running)
+        while drawing:
+            for connection in wait(list(drawing)):
+                entry = _receive(connection, drawing[connection])
+                if entry is None:
+                    del drawing[connection]
+                else:
+                    entries[entry["number"]] = entry
+    except BaseException:
+        for connection, process in running:
+            process.terminate()
+            process.join()
+            connection.close()
+        raise
+    later(lambda: _pngs_written(running))
+    return [entries[number] for number in range(1, count + 1)]
 
 
 def build_all(wave, params: dict) -> tuple[list[dict], list[str]]:

@@ -32,3 +32,34 @@ def test_never_more_workers_than_figures(monkeypatch):
     assert workers(3) == 3 and workers(0) == 1
     monkeypatch.setenv("PULSE_WORKERS", "1")
     assert workers(25) == 1
+
+
+def test_pngs_are_written_behind_and_waited_for_when_the_block_ends(tmp_path, monkeypatch):
+    from pipeline.parallel import overlapping
+
+    wave = tiny_project(tmp_path)
+    monkeypatch.setenv("PULSE_WORKERS", "2")
+    with overlapping():
+        entries = run_figures(wave, load_params(wave.root))
+        folder = wave.out_dir / "figures"
+        assert all((folder / f"{path.stem}.csv").exists() for path in folder.glob("*.svg"))
+    pngs = sorted(path.stem for path in folder.glob("*.png"))
+    assert pngs == sorted(path.stem for path in folder.glob("*.svg")) and len(pngs) > 2 and entries
+
+
+def test_an_error_writing_a_png_in_a_worker_reaches_the_caller(tmp_path, monkeypatch):
+    import pytest
+
+    from pipeline.figures import build
+    from pipeline.parallel import overlapping
+
+    def broken(figure, path, dpi):
+        raise OSError(f"{path}: no space left on device")
+
+    wave = tiny_project(tmp_path)
+    monkeypatch.setenv("PULSE_WORKERS", "2")
+    monkeypatch.setattr(build, "write_png", broken)
+    with pytest.raises(OSError, match="no space left"):
+        with overlapping():
+            run_figures(wave, load_params(wave.root))
+    assert list((wave.out_dir / "figures").glob("*.png")) == []
