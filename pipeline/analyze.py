@@ -8,7 +8,6 @@ Groups smaller than `min_group_size` are published as suppressed rows and left o
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +17,7 @@ import pandas as pd
 from pipeline.breakdowns import Split, all_splits
 from pipeline.ingest.recode import STATUSES
 from pipeline.instrument import Instrument
+from pipeline.parallel import forked_map
 from pipeline.stats.codes import level_codes
 from pipeline.stats.independence import independence_test
 from pipeline.stats.multiplicity import adjust
@@ -487,24 +487,6 @@ def model_table(question: str) -> pd.DataFrame:
     return model_rows(_WORK.clean, question, _WORK.params)
 
 
-def _call(job: tuple) -> Any:
-    function, argument = job
-    return function(argument)
-
-
-def _run(jobs: list[tuple], workers: int) -> list:
-    """`function(argument)` for each `(function, argument)` of `jobs`, results in order, in `workers` forked
-    processes when there is more than one (results are identical to a serial run: every job is deterministic
-    and seeded)."""
-    if workers <= 1 or len(jobs) < 2:
-        return [_call(job) for job in jobs]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(_call, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
-
-
 def analyze(clean: pd.DataFrame, instrument: Instrument, params: dict,
             coded: dict | None = None) -> dict[str, pd.DataFrame]:
     """All tables of the analyze stage, keyed by file stem (distributions, topbox, means, tests, posthoc, models,
@@ -513,7 +495,7 @@ def analyze(clean: pd.DataFrame, instrument: Instrument, params: dict,
     `params` is the `analyze` group of params.yaml; `coded` the coded free-text questions
     (pipeline.text.code_all), whose tags are described and tested like multi-select choices. q-values are Benjamini–Hochberg (or Holm, per
     `multiplicity`) within each family: one question group × one breakdown × one kind of test. The work is
-    spread over `workers` processes (default: the machine's cores).
+    spread over `workers` forked processes (0: one per CPU, pipeline.parallel.workers).
     """
     from pipeline import weighted
 
@@ -523,12 +505,11 @@ def analyze(clean: pd.DataFrame, instrument: Instrument, params: dict,
     weights_table = pd.DataFrame(columns=weighted.WEIGHTS_COLUMNS)
     if params.get("weights"):
         _WORK.weights, weights_table, _WORK.calibration = weighted.weights_for(clean, params["weights"])
-    workers = int(params.get("workers") or os.cpu_count() or 1)
     has_terms = any(t in clean.columns for t in params["model_terms"])
     questions = [q.id for q in instrument.questions_of("ordinal") if has_terms and q.id not in params["model_terms"]]
     try:
-        done = _run([(model_table, q) for q in questions] + [(variable_tables, i) for i in range(len(variables))],
-                    workers)
+        done = forked_map([(model_table, q) for q in questions] + [(variable_tables, i) for i in range(len(variables))],
+                          int(params.get("workers") or 0) or None)
         models, parts = done[:len(questions)], done[len(questions):]
     finally:
         _WORK = None

@@ -541,15 +541,37 @@ def attack_link(fine: View, coarse: View, inside: dict, min_cell: int,
 def plan_all(found: list[Unit], min_group: int, min_cell: int, nested: Nesting | None = None) -> list[Plan]:
     """Plans for every unit: rule 1 per question group and breakdown (within every coarser breakdown's rows
     too, given `nested`), rules 2-5 per unit, each unit attacked and tightened until nothing is recovered, then
-    each nested pair of units attacked together and tightened until nothing is recovered."""
+    each nested pair of units attacked together and tightened until nothing is recovered. After rule 1 the
+    questions are independent of each other, and are planned in forked processes (pipeline.parallel)."""
+    from pipeline.parallel import forked_map
+
     left = left_out_groups(found, min_group, nested)
-    overall: dict[str, np.ndarray] = {}
+    questions = _by_question(found)
+    jobs = [(_plan_question, ([found[i] for i in members], left, min_cell, nested)) for members in questions]
+    plans: list[Plan | None] = [None] * len(found)
+    for members, planned in zip(questions, forked_map(jobs)):
+        for i, plan in zip(members, planned):
+            plans[i] = plan
+    return plans
+
+
+def _by_question(items: list) -> list[list[int]]:
+    """Indices of `items` (units, or plans and views holding one) grouped by question, in order of first appearance."""
+    groups: dict[str, list[int]] = {}
+    for i, item in enumerate(items):
+        groups.setdefault(getattr(item, "unit", item).question, []).append(i)
+    return list(groups.values())
+
+
+def _plan_question(job: tuple) -> list[Plan]:
+    """The plans of the units of one question (the whole-sample unit first), given the groups rule 1 leaves out."""
+    found, left, min_cell, nested = job
+    overall = None
     plans = []
     for unit in found:
-        left_out = left.get((unit.key, unit.breakdown), ())
-        plan = _secure(unit, left_out, overall.get(unit.question), min_cell)
+        plan = _secure(unit, left.get((unit.key, unit.breakdown), ()), overall, min_cell)
         if unit.breakdown == ALL:
-            overall[unit.question] = plan.mask[0].copy()
+            overall = plan.mask[0].copy()
         plans.append(plan)
     if nested:
         _secure_links(plans, nested, min_cell)
@@ -920,9 +942,18 @@ def audit_tables(tables: dict[str, pd.DataFrame], found: list[Unit], min_cell: i
                  nested: Nesting | None = None) -> list[tuple]:
     """(question, breakdown, group, level) of every hidden count the attack recovers from the published tables,
     each unit alone and, given `nested`, each nested pair of units together (breakdown "fine in coarse";
-    group "(pool in X)" for the fine pool's part in coarse row X)."""
-    leaks = []
+    group "(pool in X)" for the fine pool's part in coarse row X). Questions are attacked in forked processes."""
+    from pipeline.parallel import forked_map
+
     views = views_from_tables(tables, found, min_cell)
+    jobs = [(_audit_question, ([views[i] for i in members], min_cell, nested)) for members in _by_question(views)]
+    return [leak for leaks in forked_map(jobs) for leak in leaks]
+
+
+def _audit_question(job: tuple) -> list[tuple]:
+    """The leaks of `audit_tables` among the views of one question."""
+    views, min_cell, nested = job
+    leaks = []
     for view in views:
         labels = [ALL_GROUP, *view.published, "(pool)"]
         columns = [*view.unit.levels, *EXCLUDED]
@@ -935,7 +966,6 @@ def audit_tables(tables: dict[str, pd.DataFrame], found: list[Unit], min_cell: i
         leaks += [(fine.unit.question, f"{fine.unit.breakdown} in {coarse.unit.breakdown}", labels[kind][r],
                    columns[c]) for kind, r, c in attack_link(fine, coarse, inside, min_cell)]
     return leaks
-
 
 
 # ---------------------------------------------------------------- trends

@@ -4,7 +4,7 @@ may leave running while the stages after it, which do not read its result, go on
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 _PENDING: list[Callable[[], None]] | None = None
 
@@ -21,6 +21,26 @@ def workers(count: int) -> int:
     cpus = int(wanted) if wanted.isdigit() else len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
         else os.cpu_count() or 1
     return max(1, min(cpus, count))
+
+
+def _call(job: tuple) -> Any:
+    function, argument = job
+    return function(argument)
+
+
+def forked_map(jobs: list[tuple[Callable[[Any], Any], Any]], processes: int | None = None) -> list:
+    """`function(argument)` for each `(function, argument)` of `jobs`, results in order, in forked processes when
+    more than one may be used (`processes`, else `workers`). The functions must be deterministic (seeded), so the
+    results are those of a serial run; they and the arguments travel by pickle, and forked processes see the
+    module state of the moment of forking."""
+    processes = workers(len(jobs)) if processes is None else max(1, min(processes, len(jobs), workers(len(jobs))))
+    if processes <= 1:
+        return [_call(job) for job in jobs]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(_call, jobs, chunksize=max(1, len(jobs) // (4 * processes))))
 
 
 @contextlib.contextmanager

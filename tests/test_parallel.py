@@ -53,3 +53,16 @@ def test_an_error_of_the_block_wins_over_one_of_the_background_work():
             later(wait)
             raise KeyError("block")
     assert waited == ["waited"]
+
+
+def _square(x):
+    return x * x
+
+
+def test_forked_map_gives_the_serial_results_in_order(monkeypatch):
+    from pipeline.parallel import forked_map
+
+    jobs = [(_square, x) for x in range(23)] + [(str, 5)]
+    monkeypatch.setenv("PULSE_WORKERS", "3")
+    assert forked_map(jobs) == forked_map(jobs, processes=1) == [x * x for x in range(23)] + ["5"]
+    assert forked_map([]) == []
