@@ -158,8 +158,8 @@ def _portable(error: BaseException) -> BaseException:
 
 def _worker(connection, counter) -> None:
     """A forked process: takes figure numbers in turn from the shared `counter`, sends each figure's index entry
-    once its SVG and CSV are written, then None; then writes the PNGs of the figures it drew and sends None
-    again. On an error it sends the exception instead and stops."""
+    once its SVG and CSV are written, then None; then, at a lower priority, writes the PNGs of the figures it
+    drew and sends None again. On an error it sends the exception instead and stops."""
     drawn = []
     try:
         while True:
@@ -172,6 +172,7 @@ def _worker(connection, counter) -> None:
             connection.send(entry)
             drawn.append((figure, entry))
         connection.send(None)
+        _yield_cpu()
         for figure, entry in drawn:
             _png(figure, entry)
         connection.send(None)
@@ -179,6 +180,18 @@ def _worker(connection, counter) -> None:
         connection.send(_portable(error))
     finally:
         connection.close()
+
+
+def _yield_cpu() -> None:
+    """Lower this process's scheduling priority (where the system allows), so that the PNGs, which nothing but
+    the manifest waits for, take only the CPU time the stages running meanwhile leave."""
+    import os
+
+    if hasattr(os, "nice"):
+        try:
+            os.nice(10)
+        except OSError:
+            pass
 
 
 def _receive(connection, process) -> Any:
