@@ -126,16 +126,21 @@ def command_survey_stage(args, root: Path) -> None:
 def command_verify(args, root: Path) -> int:
     from pipeline.manifest import verify
     from pipeline.params import load_params
-    from pipeline.project import Wave
-    from pipeline.stages import STAGES
+    from pipeline.project import Wave, previous_wave
+    from pipeline.stages import STAGES, stages_before
 
     folder = Path(args.output).resolve()
     wave = Wave(root.resolve(), folder.parent.name, folder.name)
     if not wave.wave_dir.is_dir():
         raise PulseError(f"{args.output}: not an output folder of a wave under {root / 'surveys'}; "
                          f"pass outputs/<survey>/<wave> and --root with the project folder")
-    names = [s.name for s in STAGES]
-    lines = verify(wave, lambda copy: run_stages(names, [copy], load_params(copy.root), quiet=True))
+    def rerun(copy: Wave) -> None:
+        params, before = load_params(copy.root), previous_wave(copy)
+        if before.wave != copy.wave:
+            run_stages(stages_before(), [before], params, quiet=True)
+        run_stages([s.name for s in STAGES], [copy], params, quiet=True)
+
+    lines = verify(wave, rerun)
     for line in lines:
         print(line)
     _say(f"{args.output}: {'byte-identical re-run' if not lines else f'{len(lines)} file(s) differ'}")

@@ -91,13 +91,17 @@ def write_manifest(wave: Wave, params: dict[str, Any]) -> list[str]:
 
 
 def copy_inputs(wave: Wave, root: Path) -> Wave:
-    """A copy of the wave's inputs (survey folder without other waves, params.yaml, templates) under `root`."""
+    """A copy of the wave's inputs under `root`: its survey folder without other waves than it and the wave
+    fielded before it (whose outputs its trends compare with), params.yaml, templates."""
+    from pipeline.project import previous_wave
+
     survey = root / "surveys" / wave.survey
     survey.mkdir(parents=True)
+    keep = {wave.wave, previous_wave(wave).wave}
     for item in wave.survey_dir.iterdir():
         if item.is_file():
             shutil.copy2(item, survey / item.name)
-        elif item.name == wave.wave or not (item / "wave.yaml").exists():
+        elif item.name in keep or not (item / "wave.yaml").exists():
             shutil.copytree(item, survey / item.name)
     for name in ("params.yaml",):
         if (wave.root / name).exists():
@@ -122,8 +126,9 @@ def differences(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:
 
 
 def verify(wave: Wave, run) -> list[str]:
-    """Re-run every stage of `wave` in a temporary folder with `run(wave)` and compare its manifest with the
-    one in the wave's output folder; returns one line per difference (none: a byte-identical re-run)."""
+    """Re-run `wave` in a temporary folder holding a copy of its inputs and those of the wave before it, with
+    `run(wave)` (which runs that wave's stages too, as far as `wave` reads them), and compare its manifest with
+    the one in the wave's output folder; returns one line per difference (none: a byte-identical re-run)."""
     from pipeline.errors import PulseError
 
     path = wave.out_dir / MANIFEST

@@ -256,6 +256,12 @@ SURVEY_STAGES: tuple[Stage, ...] = (
 )
 
 
+def stages_before() -> list[str]:
+    """Names of the stages (in run order) whose outputs for the wave fielded before, a wave's own stages read."""
+    read = {dep.replace("{previous}", "{wave}") for s in STAGES for dep in s.deps if "{previous}" in dep}
+    return [s.name for s in STAGES if read & set(s.outs)]
+
+
 def stage(name: str) -> Stage:
     return next(s for s in STAGES + SURVEY_STAGES if s.name == name)
 

@@ -81,3 +81,12 @@ def test_dvc_yaml_is_the_generated_text():
     from pipeline.stages import dvc_yaml
 
     assert (REPO / "dvc.yaml").read_text() == dvc_yaml(REPO), "run: python -m pipeline.stages > dvc.yaml"
+
+
+def test_the_stages_run_for_the_wave_before_are_those_whose_outputs_a_wave_reads():
+    from pipeline.stages import STAGES, stages_before
+
+    assert stages_before() == ["ingest", "analyze"]
+    read = {d for s in STAGES for d in s.deps if "{previous}" in d}
+    assert read and all(any(d.replace("{previous}", "{wave}") in s.outs for s in STAGES if s.name in stages_before())
+                        for d in read)

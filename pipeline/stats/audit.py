@@ -14,11 +14,33 @@ hidden count negative, the count is protected. Only counts without such a certif
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import numpy as np
 
 TOLERANCE = 1e-6
+
+
+@contextlib.contextmanager
+def _no_banner() -> Iterator[None]:
+    """Standard output (the file descriptor, which C code writes to) sent to the null device while the block
+    runs: HiGHS 1.16 prints a banner when a process makes its first solver, before any option can turn it off."""
+    import ctypes
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+        yield
+    finally:
+        ctypes.CDLL(None).fflush(None)
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 @dataclass
@@ -102,7 +124,8 @@ class _Programme:
         from scipy.sparse import csc_matrix
 
         self.size = len(system.truth)
-        self.highs = highspy.Highs()
+        with _no_banner():
+            self.highs = highspy.Highs()
         self.highs.silent()
         self.highs.setOptionValue("threads", 1)
         lp = highspy.HighsLp()

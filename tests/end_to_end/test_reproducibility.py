@@ -23,6 +23,14 @@ def test_verify_reruns_byte_identically(bundled, capsys):
     assert "byte-identical re-run" in out
 
 
+def test_verify_reruns_a_later_wave_with_the_wave_before_it(bundled, capsys):
+    later = bundled.root / "outputs" / "risk-pulse" / "2024-08"
+    code = main(["--root", str(bundled.root), "verify", str(later)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "byte-identical re-run" in out
+
+
 def test_verify_reports_a_changed_output(bundled, capsys):
     table = bundled.out / "tables" / "topbox.csv"
     original = table.read_bytes()
