@@ -82,10 +82,10 @@ def run_stages(names: list[str], waves, params, quiet: bool = False) -> None:
         for wave in waves:
             for name in names:
                 step += 1
-                started = time.perf_counter()
-                if stage(name).settles:
+                started, current = time.perf_counter(), stage(name)
+                if current.settles:
                     settle()
-                lines = stage(name).run(wave, params)
+                lines = current.run(wave, params)
                 if quiet:
                     continue
                 _say(f"[{step}/{total}] {name:<8} {wave.key}: {lines[0] if lines else 'done'} "
@@ -134,6 +134,7 @@ def command_verify(args, root: Path) -> int:
     if not wave.wave_dir.is_dir():
         raise PulseError(f"{args.output}: not an output folder of a wave under {root / 'surveys'}; "
                          f"pass outputs/<survey>/<wave> and --root with the project folder")
+
     def rerun(copy: Wave) -> None:
         params, before = load_params(copy.root), previous_wave(copy)
         if before.wave != copy.wave:
