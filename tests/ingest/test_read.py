@@ -82,3 +82,52 @@ def test_crlf_line_ends_inside_and_outside_quoted_cells(tmp_path):
     path.write_bytes(b'id,Q1\r\nR1,"two\r\nlines "\r\nR2, x\r\n')
     frame = read_export(path).frame
     assert frame["Q1"].tolist() == ["two\nlines", "x"] and frame["id"].tolist() == ["R1", "R2"]
+
+
+def _random_answers(seed: int, rows: int, newlines: bool) -> list[list[str]]:
+    import random
+
+    rng = random.Random(seed)
+    pieces = ["a", "word", ",", '"', '""', " ", "é", "x,y"] + (["\n", "two\nlines", "\n\n"] if newlines else [])
+    return [[f"R{i}"] + ["".join(rng.choice(pieces) for _ in range(rng.randrange(6))).strip() for _ in range(3)]
+            for i in range(rows)]
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("newlines", [True, False])
+def test_parallel_blocks_read_quoted_text_as_the_csv_module_does(tmp_path, monkeypatch, seed, newlines):
+    """Blocks of 256 bytes put many block edges inside quoted answers: the reader must notice each one
+    (pyarrow's parser falls out of step with the cut) and read such files with quote-aware splitting."""
+    import csv
+    import io
+
+    from pipeline.ingest import read
+
+    answers = _random_answers(seed, 400, newlines)
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows([["id", "Q1", "Q2", "Q3"], *answers])
+    path = tmp_path / "export.csv"
+    path.write_text(text.getvalue() + 'R400,x"y,"z ""q"" ",plain\n', encoding="utf-8")
+    calls = []
+    monkeypatch.setattr(read, "READ_BLOCK", 256)
+    original = read._read_arrow
+    monkeypatch.setattr(read, "_read_arrow", lambda *a, **k: calls.append(k) or original(*a, **k))
+    frame = read.read_export(path).frame
+    assert frame.values.tolist() == [*answers, ["R400", 'x"y', 'z "q"', "plain"]]
+    assert calls[0] == {"newlines_in_values": False}
+    assert len(calls) == (2 if newlines else 1)
+
+
+def test_utf8_check_agrees_with_python_decoder():
+    """Valid and invalid byte sequences (truncated, overlong, surrogates, beyond U+10FFFF) judged alike."""
+    from pipeline.ingest.read import _decodes
+
+    samples = [b"", b"plain", "é€😀".encode(), b"\xc3", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80",
+               b"\xe2\x82", b"\xff", b"ok\x80", "x\u2028y".encode(), b"\xef\xbb\xbfbom"]
+    for sample in samples:
+        try:
+            sample.decode("utf-8")
+            expected = True
+        except UnicodeDecodeError:
+            expected = False
+        assert _decodes(sample, "utf-8") is expected, sample
