@@ -50,17 +50,23 @@ def neutralise_cell(value: object) -> object:
     return value
 
 
+FORMULA_CHARACTERS = ["=", "+", "-", "@", "\t", "\r"]
+
+
 def neutralise_column(column: pd.Series) -> pd.Series:
     """`column` with `neutralise_cell` applied to every cell; columns holding only text (and missing values) are
-    checked with RE2 over the whole column at once, so the cost does not grow with Python calls per cell."""
+    checked by pyarrow over the whole column at once (first character, then RE2 for numbers on the few cells
+    that start like a formula), so the cost does not grow with Python calls per cell."""
     if pd.api.types.infer_dtype(column, skipna=True) not in ("string", "empty"):
         return column.map(neutralise_cell)
     import pyarrow as pa
     import pyarrow.compute as pc
 
     values = pa.array(column, type=pa.large_string(), from_pandas=True)
-    risky = pc.and_(pc.match_substring_regex(values, FORMULA_START.pattern),
-                    pc.invert(pc.match_substring_regex(values, NUMBER_RE2))).fill_null(False)
+    starts = pc.is_in(pc.utf8_slice_codeunits(values, 0, 1), value_set=pa.array(FORMULA_CHARACTERS)).fill_null(False)
+    if not pc.any(starts).as_py():
+        return column
+    risky = pc.and_(starts, pc.invert(pc.match_substring_regex(values, NUMBER_RE2))).fill_null(False)
     if not pc.any(risky).as_py():
         return column
     mask = risky.to_numpy(zero_copy_only=False)
@@ -78,11 +84,59 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+QUOTED_CHARACTERS = (b'"', b",", b"\r", b"\n")
+
+
+def _needs_quotes(text) -> bool:
+    """Whether a pyarrow text array may hold a character that CSV must quote (looked for in its data buffers,
+    which may also hold bytes outside a slice: then the answer is a harmless yes)."""
+    import pyarrow as pa
+
+    for chunk in text.chunks if isinstance(text, pa.ChunkedArray) else [text]:
+        data = chunk.buffers()[2]
+        if data is not None and any(character in data.to_pybytes() for character in QUOTED_CHARACTERS):
+            return True
+    return False
+
+
+def _plain_table(frame: pd.DataFrame):
+    """`frame` as a pyarrow table when pyarrow's unquoted CSV is byte for byte what pandas writes: two or more
+    columns, each of integers or of text (missing cells allowed) in which no cell or column name holds a quote,
+    comma, carriage return or line feed; else None."""
+    import pyarrow as pa
+
+    if frame.shape[1] < 2 or _needs_quotes(pa.array([str(name) for name in frame.columns], type=pa.large_string())):
+        return None
+    columns = []
+    for name in frame.columns:
+        values = frame[name]
+        if pd.api.types.is_integer_dtype(values) and not isinstance(values.dtype, pd.CategoricalDtype):
+            if values.isna().any():
+                return None
+            columns.append(pa.array(values.to_numpy()))
+            continue
+        if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+            return None
+        text = pa.array(values, type=pa.large_string(), from_pandas=True)
+        if _needs_quotes(text):
+            return None
+        columns.append(text)
+    return pa.table(columns, names=[str(name) for name in frame.columns])
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """A CSV with LF line ends, no index, UTF-8, floats at full precision, formula-like text made inert.
-    Every CSV under outputs/ is written by this function."""
+    Every CSV under outputs/ is written by this function. Frames of integers and text needing no quotes (the
+    ledger) are written by pyarrow, others by pandas; both give the same bytes (tests/test_outputs.py)."""
+    import pyarrow.csv as pacsv
+
+    frame = neutralise(frame)
+    table = _plain_table(frame)
     with atomic_path(path) as temporary:
-        neutralise(frame).to_csv(temporary, index=False, lineterminator="\n", encoding="utf-8")
+        if table is None:
+            frame.to_csv(temporary, index=False, lineterminator="\n", encoding="utf-8")
+        else:
+            pacsv.write_csv(table, temporary, write_options=pacsv.WriteOptions(quoting_style="none", quoting_header="none"))
 
 
 def write_parquet(frame: pd.DataFrame, path: Path, metadata: dict[str, str] | None = None) -> None:

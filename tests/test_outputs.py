@@ -61,3 +61,29 @@ def test_column_check_agrees_with_the_cell_check():
     expected = [neutralise_cell(c) for c in cells]
     assert neutralise_column(column).tolist() == expected
     assert neutralise_column(column.astype("str")).tolist()[:-1] == expected[:-1]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_pyarrow_and_pandas_write_the_same_csv_bytes(tmp_path, seed):
+    """Random frames of integers and text, some needing quotes (then pandas writes them): the file is what
+    pandas alone writes."""
+    import random
+
+    from pipeline import outputs
+
+    rng = random.Random(seed)
+    pieces = ["a", "é", " ", "\t", "", "x y", "😀", "\u2028", "'", "=1", "-2", "0"] + ([",", '"', "\n", "\r"] if seed % 3 == 0 else [])
+    rows = rng.randrange(1, 30)
+    frame = pd.DataFrame({
+        "n": [rng.randrange(-10**12, 10**12) for _ in range(rows)],
+        "text": ["".join(rng.choice(pieces) for _ in range(rng.randrange(4))) for _ in range(rows)],
+        "maybe": [rng.choice([None, "", "kept", " pad "]) for _ in range(rows)],
+    })
+    if seed % 2:
+        frame["text"] = frame["text"].astype("str")
+    path = tmp_path / "out.csv"
+    write_csv(frame, path)
+    expected = outputs.neutralise(frame).to_csv(index=False, lineterminator="\n", encoding="utf-8")
+    assert path.read_bytes() == expected.encode("utf-8")
+    quoted = any(set(cell or "") & set(',"\n\r') for cell in frame["text"])
+    assert (outputs._plain_table(outputs.neutralise(frame)) is None) == quoted
