@@ -42,7 +42,10 @@ def data_status(wave: Wave) -> str:
 
 
 def run_ingest(wave: Wave, params: dict[str, Any]) -> list[str]:
-    """Ingest one wave: writes clean.parquet, ledger.csv and recodes.csv; returns lines to print."""
+    """Ingest one wave: writes clean.parquet (on a thread, while the CSVs are written), ledger.csv and
+    recodes.csv; returns lines to print."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from pipeline.ingest.clean import ingest
     from pipeline.ingest.read import read_export
     from pipeline.instrument import load
@@ -59,9 +62,11 @@ def run_ingest(wave: Wave, params: dict[str, Any]) -> list[str]:
     metadata = {"pulse.survey": wave.survey, "pulse.wave": wave.wave,
                 "pulse.synthetic": "SYNTHETIC EXAMPLE DATA" if wave.synthetic else "no"}
     write_text(data_status(wave), out / "DATA-STATUS.txt")
-    write_parquet(result.clean, out / "clean.parquet", metadata)
-    write_csv(result.ledger, out / "ledger.csv")
-    write_csv(result.recodes, out / "recodes.csv")
+    with ThreadPoolExecutor(1) as pool:
+        clean_written = pool.submit(write_parquet, result.clean, out / "clean.parquet", metadata)
+        write_csv(result.ledger, out / "ledger.csv")
+        write_csv(result.recodes, out / "recodes.csv")
+        clean_written.result()
     lines = [result.summary, *(f"warning: {w}" for w in result.warnings)]
     if not salt and instrument.export.get("duplicate_key"):
         lines.append("warning: PULSE_PANEL_SALT is not set: respondents are not linked across waves "

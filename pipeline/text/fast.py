@@ -124,6 +124,15 @@ def arrow_strings(values) -> pa.Array:
     return converted.cast(pa.large_string())
 
 
+def distinct(values) -> tuple[np.ndarray, pd.Series]:
+    """(code of each value, the distinct strings in order of first appearance as an object Series), as
+    `pd.factorize` gives them, found by arrow's hashing; missing and non-string values get code -1. Per-answer
+    work then runs once per distinct answer, on Python strings."""
+    encoded = pc.dictionary_encode(arrow_strings(values))
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, pd.Series(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+
+
 def strings(values: pd.Series) -> pa.Array:
     """An arrow string array of the values (None for missing or non-string values)."""
     return arrow_strings(values)

@@ -115,8 +115,7 @@ def _classify_each(texts: pd.Series, rule: MeaningfulRule) -> np.ndarray:
 
 def _distinct(texts: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """(code of each answer, the distinct answers); missing answers get code -1."""
-    codes, uniques = pd.factorize(as_text(texts))
-    return codes, pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    return fast.distinct(texts)
 
 
 def classify(texts: pd.Series, rule: MeaningfulRule = MeaningfulRule()) -> pd.Series:

@@ -39,7 +39,6 @@ from pipeline.errors import PulseError
 from pipeline.instrument import parse_yaml
 from pipeline.text import fast
 from pipeline.text.codebook import bounded, phrase_regex
-from pipeline.text.meaningful import as_text
 
 KINDS = ("url", "email", "handle", "phone", "name")
 PLACEHOLDERS = {kind: f"[{kind}]" for kind in KINDS}
@@ -250,10 +249,10 @@ def _distinct_answers(values: pd.Series, regions: pd.Series | None) -> tuple[np.
     """(code of each answer, the distinct (answer, region) pairs as two Series on one RangeIndex); a
     missing answer gets code -1. Redaction depends only on the answer and its region, so it runs once
     per pair."""
-    text_codes, texts = pd.factorize(values)
+    text_codes, texts = fast.distinct(values)
     if regions is None:
-        return text_codes, pd.Series(np.asarray(texts, dtype=object), dtype=object), None
-    region_codes, region_values = pd.factorize(regions.reindex(values.index).astype(object))
+        return text_codes, texts, None
+    region_codes, region_values = fast.distinct(regions.reindex(values.index))
     width = len(region_values) + 1
     pair = np.where(text_codes >= 0, text_codes.astype(np.int64) * width + region_codes + 1, -1)
     codes, pairs = pd.factorize(pair)
@@ -265,7 +264,7 @@ def _distinct_answers(values: pd.Series, regions: pd.Series | None) -> tuple[np.
     codes = rename[codes]
     text_of, region_of = np.divmod(pairs[kept], width)
     region_table = np.array(list(region_values) + [None], dtype=object)
-    distinct = pd.Series(np.asarray(texts, dtype=object)[text_of], dtype=object)
+    distinct = pd.Series(texts.to_numpy()[text_of], dtype=object)
     return codes, distinct, pd.Series(region_table[region_of - 1], dtype=object)
 
 
@@ -290,8 +289,7 @@ def redact_answers(texts: pd.Series, default_regions: pd.Series | None,
     respondent's ISO3 country of residence, aligned on the index of `texts` (None: only international
     `+…` numbers are found); `names` are the forms listed in the survey's redaction list. Each distinct
     (answer, region) pair is redacted once."""
-    values = as_text(texts)
-    codes, distinct, regions = _distinct_answers(values, default_regions)
+    codes, distinct, regions = _distinct_answers(texts, default_regions)
     redacted, counts = _redact_distinct(distinct, regions, list(names))
     table = np.append(redacted.to_numpy(dtype=object), None)
     out = pd.Series(table[codes], index=texts.index, dtype=object)
