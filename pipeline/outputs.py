@@ -37,7 +37,8 @@ def _umask() -> int:
     return mask
 
 
-FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+FORMULA_CHARACTERS = ["=", "+", "-", "@", "\t", "\r"]
+FORMULA_START = re.compile("^[" + re.escape("".join(FORMULA_CHARACTERS)) + "]")
 NUMBER = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
 NUMBER_RE2 = NUMBER.pattern.replace("\\Z", "$")
 
@@ -48,9 +49,6 @@ def neutralise_cell(value: object) -> object:
     if isinstance(value, str) and FORMULA_START.match(value) and not NUMBER.match(value):
         return "'" + value
     return value
-
-
-FORMULA_CHARACTERS = ["=", "+", "-", "@", "\t", "\r"]
 
 
 def neutralise_column(column: pd.Series) -> pd.Series:
