@@ -33,7 +33,7 @@ def forked_map(jobs: list[tuple[Callable[[Any], Any], Any]], processes: int | No
     more than one may be used (`processes`, else `workers`). The functions must be deterministic (seeded), so the
     results are those of a serial run; they and the arguments travel by pickle, and forked processes see the
     module state of the moment of forking."""
-    processes = workers(len(jobs)) if processes is None else max(1, min(processes, len(jobs), workers(len(jobs))))
+    processes = workers(len(jobs)) if processes is None else max(1, min(processes, workers(len(jobs))))
     if processes <= 1:
         return [_call(job) for job in jobs]
     import multiprocessing

@@ -36,10 +36,10 @@ def panel_ids(keys: pd.Series, salt: str) -> pd.Series:
     text = pc.utf8_trim_whitespace(pa.array(keys.astype("string"), type=pa.large_string(), from_pandas=True))
     present = pc.greater(pc.binary_length(text), 0).fill_null(False)
     values = text.filter(present).cast(pa.large_binary())
-    parts = workers(len(values) // FORK_FROM) if len(values) >= FORK_FROM else 1
+    parts = workers(len(values) // FORK_FROM)
     bounds = np.linspace(0, len(values), parts + 1).astype(int)
     hashed = partial(_digests, salt=salt.encode("utf-8"))
-    digests = b"".join(forked_map([(hashed, values.slice(a, b - a)) for a, b in zip(bounds[:-1], bounds[1:])], parts))
+    digests = b"".join(forked_map([(hashed, values.slice(a, b - a)) for a, b in zip(bounds[:-1], bounds[1:])]))
     count = len(digests) // 8
     offsets = pa.py_buffer(np.arange(0, 16 * count + 1, 16, dtype=np.int64))
     hexes = pa.Array.from_buffers(pa.large_string(), count, [None, offsets, pa.py_buffer(digests.hex().encode("ascii"))])

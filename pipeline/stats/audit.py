@@ -23,14 +23,21 @@ from typing import Iterator
 import numpy as np
 
 TOLERANCE = 1e-6
+_SOLVER_MADE = False
 
 
 @contextlib.contextmanager
 def _no_banner() -> Iterator[None]:
     """Standard output (the file descriptor, which C code writes to) sent to the null device while the block
-    runs: HiGHS 1.16 prints a banner when a process makes its first solver, before any option can turn it off."""
+    runs, the first time in a process (a forked child inherits HiGHS's state with this module's): HiGHS 1.16
+    prints a banner when a process makes its first solver, before any option can turn it off."""
     import ctypes
 
+    global _SOLVER_MADE
+    if _SOLVER_MADE:
+        yield
+        return
+    _SOLVER_MADE = True
     sys.stdout.flush()
     saved = os.dup(1)
     try:

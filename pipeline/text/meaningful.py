@@ -113,15 +113,10 @@ def _classify_each(texts: pd.Series, rule: MeaningfulRule) -> np.ndarray:
     return np.where(blank, "blank", np.where(non, "non_answer", "meaningful")).astype(object)
 
 
-def _distinct(texts: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """(code of each answer, the distinct answers); missing answers get code -1."""
-    return fast.distinct(texts)
-
-
 def classify(texts: pd.Series, rule: MeaningfulRule = MeaningfulRule()) -> pd.Series:
     """`blank`, `non_answer` or `meaningful` for each answer (same index as `texts`); each distinct answer
     is classified once."""
-    codes, distinct = _distinct(texts)
+    codes, distinct = fast.distinct(texts)
     table = np.append(_classify_each(distinct, rule), "blank")
     return pd.Series(table[codes], index=texts.index, dtype=object)
 
@@ -140,7 +135,7 @@ def count(texts: pd.Series, rule: MeaningfulRule = MeaningfulRule(),
         by_value = {str(k): int(v) for k, v in values.items()}
         blank, non, meaningful = (int(kinds.eq(k).sum()) for k in ("blank", "non_answer", "meaningful"))
         return _counts(len(kinds), blank, non, meaningful, by_value)
-    codes, distinct = _distinct(texts)
+    codes, distinct = fast.distinct(texts)
     kind = _classify_each(distinct, rule)
     n = np.bincount(codes[codes >= 0], minlength=len(distinct))
     by_value: dict[str, int] = {}
