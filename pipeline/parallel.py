@@ -40,7 +40,7 @@ def forked_map(jobs: list[tuple[Callable[[Any], Any], Any]], processes: int | No
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(_call, jobs, chunksize=max(1, len(jobs) // (4 * processes))))
+        return list(pool.map(_call, jobs, chunksize=1))
 
 
 @contextlib.contextmanager

@@ -38,6 +38,7 @@ RC = {
     "axes.unicode_minus": True,
     "figure.dpi": 100,
     "savefig.dpi": 200,
+    "text.hinting": "no_hinting",
     "text.color": INK,
     "axes.edgecolor": RULE,
     "hatch.color": "#bbbbbb",
@@ -46,7 +47,9 @@ RC = {
 
 
 def rc_context():
-    """Matplotlib settings for every figure (a context manager, so tests do not leak settings)."""
+    """Matplotlib settings for every figure (a context manager, so tests do not leak settings). The PNGs' text
+    is not hinted: at 200 dpi hinting shows no gain, it moves letters off the positions the SVG has, and
+    FreeType's auto-hinter took a third of the time of drawing the PNGs."""
     return matplotlib.rc_context(RC)
 
 
