@@ -16,7 +16,7 @@ import hashlib
 import os
 from math import inf
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 PER_LETTER = ("dx", "dy", "rotate", "textLength", "letter-spacing")
 
@@ -118,22 +118,35 @@ def whole_runs() -> Iterator[bool]:
 
 
 @contextlib.contextmanager
-def pdf_alongside(html: str, path: Path, base: Path) -> Iterator[None]:
-    """Write the PDF of `html` (as `write_pdf`) in a forked process while the block runs, or after it when
-    only one CPU may be used; the PDF is written when the block exits, and an error writing it is raised there."""
+def pdf_writer() -> Iterator[Callable[[str, Path, Path], None]]:
+    """A function `pdf(html, path, base)` that has the PDF of `html` written (as `write_pdf`) by a process forked
+    when the block opens, which loads WeasyPrint while the caller builds the HTML. The PDFs are written when the
+    block exits, and an error writing one is raised there. When only one CPU may be used they are written in
+    this process as the block exits."""
     from pipeline.parallel import workers
 
     if workers(2) < 2:
-        yield
-        write_pdf(html, path, base)
+        jobs: list[tuple] = []
+        yield lambda *job: jobs.append(job)
+        for job in jobs:
+            write_pdf(*job)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-        written = pool.submit(write_pdf, html, path, base)
-        yield
-        written.result()
+        pool.submit(_load_weasyprint)
+        written = []
+        yield lambda *job: written.append(pool.submit(write_pdf, *job))
+        for future in written:
+            future.result()
+
+
+def _load_weasyprint() -> None:
+    """Import WeasyPrint and lay out a one-line page, which loads Pango and the system's font configuration."""
+    import weasyprint
+
+    weasyprint.HTML(string="<p>pulse</p>").render()
 
 
 def write_pdf(html: str, path: Path, base: Path) -> None:

@@ -528,31 +528,34 @@ def context(wave: Wave, params: dict) -> dict[str, Any]:
     }
 
 
-def write_documents(env, template: str, data: dict[str, Any], svgs: list[str], out: Path) -> None:
+def write_documents(env, template: str, data: dict[str, Any], svgs: list[str], out: Path, pdf) -> None:
     """report.html and report.pdf in `out` from `template` and `data`; the HTML embeds the fonts of the
-    figures' `svgs`. The PDF (WeasyPrint, the slow part) is written in a forked process meanwhile
-    (pipeline.pdf), reproducible: no dates, fixed identifier, the figures' labels drawn as whole runs."""
+    figures' `svgs`. `pdf(html, path, base)` writes the PDF (pipeline.pdf.pdf_writer: WeasyPrint, the slow part,
+    in a forked process meanwhile; reproducible: no dates, fixed identifier, the figures' labels drawn as whole
+    runs)."""
     from markupsafe import Markup
 
     from pipeline.figures.fonts import font_face_css
     from pipeline.outputs import write_text
-    from pipeline.pdf import pdf_alongside
 
     page = env.get_template(template)
-    with pdf_alongside(page.render(**data, medium="pdf"), out / "report.pdf", out):
-        fonts = Markup(font_face_css(svgs))
-        write_text(page.render(**data, fonts=fonts, medium="html"), out / "report.html")
+    pdf(page.render(**data, medium="pdf"), out / "report.pdf", out)
+    fonts = Markup(font_face_css(svgs))
+    write_text(page.render(**data, fonts=fonts, medium="html"), out / "report.html")
 
 
 def run_report(wave: Wave, params: dict[str, Any]) -> list[str]:
     """Write report.html and report.pdf for one wave; returns lines to print (a one-line summary first)."""
     import logging
 
+    from pipeline.pdf import pdf_writer
+
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    data = context(wave, params)
-    svgs = [figure["svg"] for section in data["sections"] for figure in section["figures"]]
-    write_documents(environment(wave.root), TEMPLATE, data, svgs, wave.out_dir)
+    with pdf_writer() as pdf:
+        data = context(wave, params)
+        svgs = [figure["svg"] for section in data["sections"] for figure in section["figures"]]
+        write_documents(environment(wave.root), TEMPLATE, data, svgs, wave.out_dir, pdf)
     figures = sum(len(s["figures"]) for s in data["sections"])
     where = wave.out_dir.relative_to(wave.root)
     return [f"report.html and report.pdf with {figures} figures in {len(data['sections'])} sections ({where})"]

@@ -182,26 +182,28 @@ def run_trend_report(wave: Wave, params: dict[str, Any]) -> list[str]:
     from pipeline.figures.spec import load as load_spec
     from pipeline.instrument import load
     from pipeline.outputs import write_text
+    from pipeline.pdf import pdf_writer
     from pipeline.report import environment, write_documents
 
-    waves = survey_waves(wave)
-    instrument = load(wave.instrument_path)
-    spec = load_spec(wave.survey_dir / "report.yaml", instrument) if (wave.survey_dir / "report.yaml").exists() else None
-    names = Names(instrument, spec.nouns if spec else {})
-    tables = survey_tables(waves)
-    out = out_dir(wave)
-    folder = out / "figures"
-    folder.mkdir(parents=True, exist_ok=True)
-    entries = _figures(tables, names, waves, params, folder)
-    keep = {name for entry in entries for name in entry["files"].values()}
-    for stale in sorted(folder.iterdir()):
-        if stale.suffix in (".svg", ".png", ".csv") and stale.name not in keep:
-            stale.unlink()
-    index = {"survey": wave.survey, "waves": [w.wave for w in waves], "synthetic": any(w.synthetic for w in waves),
-             "figures": entries}
-    write_text(json.dumps(index, indent=1, ensure_ascii=False, allow_nan=False) + "\n", folder / "index.json")
-    data = context(waves, params, names, entries, tables, folder)
-    write_documents(environment(wave.root), TEMPLATE, data, [figure["svg"] for figure in data["figures"]], out)
+    with pdf_writer() as pdf:
+        waves = survey_waves(wave)
+        instrument = load(wave.instrument_path)
+        spec = load_spec(wave.survey_dir / "report.yaml", instrument) if (wave.survey_dir / "report.yaml").exists() else None
+        names = Names(instrument, spec.nouns if spec else {})
+        tables = survey_tables(waves)
+        out = out_dir(wave)
+        folder = out / "figures"
+        folder.mkdir(parents=True, exist_ok=True)
+        entries = _figures(tables, names, waves, params, folder)
+        keep = {name for entry in entries for name in entry["files"].values()}
+        for stale in sorted(folder.iterdir()):
+            if stale.suffix in (".svg", ".png", ".csv") and stale.name not in keep:
+                stale.unlink()
+        index = {"survey": wave.survey, "waves": [w.wave for w in waves], "synthetic": any(w.synthetic for w in waves),
+                 "figures": entries}
+        write_text(json.dumps(index, indent=1, ensure_ascii=False, allow_nan=False) + "\n", folder / "index.json")
+        data = context(waves, params, names, entries, tables, folder)
+        write_documents(environment(wave.root), TEMPLATE, data, [figure["svg"] for figure in data["figures"]], out, pdf)
     significant = sum(len(p["sentences"]) for p in data["pairs"])
     return [f"trend report with {len(entries)} figures over {len(waves)} waves, {significant} significant changes "
             f"({out.relative_to(wave.root)})"]
