@@ -14,6 +14,7 @@ from typing import Iterator
 
 import matplotlib
 from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 
 WIDTH = 7.0
@@ -278,8 +279,6 @@ def page(texts: Texts, chart_height: float, label_width: float, swatches: list[S
     legend_h = len(legend) * line_height(SIZE["legend"]) * 1.15 + (gap if legend else 0)
     footer_h = sum(line_height(size) for _, size, _, _ in footer) + (gap * 1.5 if footer else 0)
     height = MARGIN + header_h + legend_h + top_pad + chart_height + footer_h + MARGIN
-    from matplotlib.figure import Figure
-
     fig = Figure(figsize=(WIDTH, height))
     y = height - MARGIN
     for i, (line, size, weight, colour) in enumerate(header):
