@@ -1,7 +1,7 @@
 """Adding a wave end to end, on a copy of the tiny project: `pulse new-wave` (a renamed column is one clear line;
 a clean export adds the wave), then `pulse run` builds the wave and the survey's trend report; and under DVC,
 `dvc repro` after adding a wave runs only that wave's stages plus the survey's trend report, and `dvc repro -f`
-leaves dvc.lock unchanged (byte-identical outputs)."""
+leaves dvc.lock unchanged (byte-identical outputs). The trend figures are the same drawn by one process or two."""
 
 import os
 import re
@@ -57,7 +57,7 @@ def next_export(root: Path, folder: Path, rename: dict[str, str] | None = None) 
     return path
 
 
-def test_new_wave_then_run_builds_the_wave_and_the_trend_report(tmp_path, capsys):
+def test_new_wave_then_run_builds_the_wave_and_the_trend_report(tmp_path, capsys, monkeypatch):
     root = project(tmp_path / "project")
     assert main(["--root", str(root), "run"]) == 0
     capsys.readouterr()
@@ -79,6 +79,11 @@ def test_new_wave_then_run_builds_the_wave_and_the_trend_report(tmp_path, capsys
     assert (trends / "report.pdf").read_bytes().startswith(b"%PDF")
     assert "What changed since last quarter" in (root / "outputs" / "tiny" / "w2" / "report.html").read_text()
     assert "What changed since last quarter" not in (root / "outputs" / "tiny" / "w1" / "report.html").read_text()
+    drawn = {path.name: path.read_bytes() for path in sorted((trends / "figures").iterdir())}
+    assert len([name for name in drawn if name.endswith(".png")]) >= 2
+    monkeypatch.setenv("PULSE_WORKERS", "1")
+    assert main(["--root", str(root), "trend-report", "tiny"]) == 0
+    assert {path.name: path.read_bytes() for path in sorted((trends / "figures").iterdir())} == drawn
 
 
 def run(command: list[str], cwd: Path) -> str:

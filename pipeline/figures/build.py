@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -67,13 +67,6 @@ def _call(function, *args, **context):
     return function(*args, **{k: v for k, v in context.items() if k in accepted})
 
 
-def write_figure(figure, frame: pd.DataFrame, folder: Path, figure_id: str, dpi: int) -> dict[str, str]:
-    """Save the SVG, the CSV and the PNG (`write_vector`, then `write_png`); returns their file names by kind."""
-    files = write_vector(figure, frame, folder, figure_id)
-    write_png(figure, folder / files["png"], dpi)
-    return files
-
-
 def write_vector(figure, frame: pd.DataFrame, folder: Path, figure_id: str) -> dict[str, str]:
     """Save the SVG (text kept as text in the figures' font: the HTML report embeds that font, WeasyPrint finds
     it for the PDF) and the CSV of what is drawn; returns the file names by kind ("svg", "png", "csv"), the PNG's
@@ -132,16 +125,7 @@ def build_one(spec: FigureSpec, number: int, tables: Tables, names: Names, wave,
     return entry, figure, frame
 
 
-_JOB: dict[str, Any] = {}  # the wave's loaded inputs, set by build_all; forked workers inherit them
-
-
-def _vector(number: int) -> tuple[dict, Any]:
-    """Build figure `number` (from 1) of the job `build_all` set up and write its SVG and CSV; (index entry,
-    matplotlib figure)."""
-    figure_spec = _JOB["specs"][number - 1]
-    entry, figure, frame = build_one(figure_spec, number, _JOB["tables"], _JOB["names"], _JOB["wave"], _JOB["params"])
-    entry["files"] = write_vector(figure, frame, _JOB["folder"], figure_spec.id)
-    return entry, figure
+_JOB: dict[str, Any] = {}  # what render_all draws (count, draw, folder, dpi); forked workers inherit it
 
 
 def _png(figure, entry: dict) -> None:
@@ -170,9 +154,9 @@ def _worker(connection, counter) -> None:
             with counter.get_lock():
                 counter.value += 1
                 number = counter.value
-            if number > len(_JOB["specs"]):
+            if number > _JOB["count"]:
                 break
-            entry, figure = _vector(number)
+            entry, figure = _JOB["draw"](number)
             connection.send(entry)
             drawn.append((figure, entry))
         connection.send(None)
@@ -221,16 +205,26 @@ def _pngs_written(workers: list[tuple[Any, Any]]) -> None:
             process.join()
 
 
-def render_all(count: int) -> list[dict]:
-    """Index entries of figures 1..count in order, drawn in forked worker processes (each figure's files depend
-    on its spec and the inputs only, so the outputs do not depend on the number of workers). Returns once every
-    SVG and CSV is written; the workers then write the PNGs, which nothing but the manifest reads, and
-    `pipeline.parallel.later` waits for them (at once, unless the stages run in an `overlapping` block)."""
+def render_all(count: int, draw: Callable[[int], tuple[dict, Any]], folder: Path, dpi: int) -> list[dict]:
+    """Index entries of figures 1..count in order. `draw(number)` builds figure `number`, writes its SVG and CSV
+    into `folder` and returns (index entry with its "files", matplotlib figure); it runs in forked worker
+    processes (each figure's files depend on its number and the inputs only, so the outputs do not depend on
+    the number of workers). Returns once every SVG and CSV is written; the workers then write the PNGs at `dpi`,
+    which nothing but the manifest reads, and `pipeline.parallel.later` waits for them (at once, unless the
+    stages run in an `overlapping` block)."""
+    _JOB.update(count=count, draw=draw, folder=folder, dpi=dpi)
+    try:
+        return _render(count)
+    finally:
+        _JOB.clear()
+
+
+def _render(count: int) -> list[dict]:
     processes = workers(count)
     if processes == 1:
         entries = []
         for number in range(1, count + 1):
-            entry, figure = _vector(number)
+            entry, figure = _JOB["draw"](number)
             _png(figure, entry)
             entries.append(entry)
         return entries
@@ -276,13 +270,15 @@ def build_all(wave, params: dict) -> tuple[list[dict], list[str]]:
     names = Names(instrument, spec.nouns)
     folder = wave.out_dir / "figures"
     folder.mkdir(parents=True, exist_ok=True)
-    dpi = int(report_params(params)["dpi"])
-    _JOB.update(specs=spec.figures, tables=tables, names=names, wave=wave, params=params, folder=folder, dpi=dpi)
-    try:
-        with style.rc_context():
-            entries = render_all(len(spec.figures))
-    finally:
-        _JOB.clear()
+
+    def draw(number: int) -> tuple[dict, Any]:
+        figure_spec = spec.figures[number - 1]
+        entry, figure, frame = build_one(figure_spec, number, tables, names, wave, params)
+        entry["files"] = write_vector(figure, frame, folder, figure_spec.id)
+        return entry, figure
+
+    with style.rc_context():
+        entries = render_all(len(spec.figures), draw, folder, int(report_params(params)["dpi"]))
     warnings = []
     for figure_spec, entry in zip(spec.figures, entries):
         if figure_spec.headline and not entry["claim"]:

@@ -61,12 +61,13 @@ def survey_tables(waves: list[Wave]) -> dict[str, pd.DataFrame]:
 
 def _figures(tables: dict[str, pd.DataFrame], names: Names, waves: list[Wave], params: dict,
              folder: Path) -> list[dict[str, Any]]:
-    """Draw and write one trend figure per question of the combined trends table; their index entries (none
-    while the survey has a single wave: there is no trend to draw)."""
+    """Draw and write one trend figure per question of the combined trends table, in the figure workers
+    (`pipeline.figures.build.render_all`: the PNGs are written behind); their index entries (none while the
+    survey has a single wave: there is no trend to draw)."""
     if len(waves) < 2:
         return []
     from pipeline.figures import report_params
-    from pipeline.figures.build import write_figure
+    from pipeline.figures.build import render_all, write_vector
 
     labels = [w.wave for w in waves]
     estimates = tables["trends"]
@@ -78,26 +79,28 @@ def _figures(tables: dict[str, pd.DataFrame], names: Names, waves: list[Wave], p
     synthetic = any(w.synthetic for w in waves)
     source = (f"Source: {names.instrument.title}, waves {', '.join(labels)}."
               + (" Synthetic example data." if synthetic else ""))
-    entries = []
+
+    def draw(number: int) -> tuple[dict[str, Any], Any]:
+        question = order[number - 1]
+        frame = trend.rows_drawn(estimates, question, names, labels, breakdowns)
+        measure = trend.measure_of(estimates, question)
+        title = (f"{names.question_short(question)}: share {names.topbox(question)}" if measure == "topbox"
+                 else f"{names.question_short(question)}: mean rating")
+        headline, facts = trend.headline(tables["trend_tests"], question, measure, names, alpha,
+                                         "outputs/" + waves[0].survey + "/{wave}/tables/trend_tests.csv")
+        texts = style.Texts(title=title, subtitle=names.question_text(question),
+                            footnotes=tuple(trend.footnotes(frame, None, names, minimum, alpha, confidence)),
+                            source=source, synthetic=synthetic)
+        figure = trend.draw(frame, texts, trend.look(frame, None, names, minimum, alpha))
+        figure_id = f"trend-{question}"
+        entry = {"id": figure_id, "number": number, "kind": "trend", "title": title,
+                 "headline": headline or title, "claim": headline is not None, "caption": trend.CAPTION,
+                 "alt": trend.alt(frame, title), "questions": [question], "breakdowns": [ALL, *breakdowns],
+                 "facts": facts, "files": write_vector(figure, frame, folder, figure_id)}
+        return entry, figure
+
     with style.rc_context():
-        for number, question in enumerate(order, start=1):
-            frame = trend.rows_drawn(estimates, question, names, labels, breakdowns)
-            measure = trend.measure_of(estimates, question)
-            title = (f"{names.question_short(question)}: share {names.topbox(question)}" if measure == "topbox"
-                     else f"{names.question_short(question)}: mean rating")
-            headline, facts = trend.headline(tables["trend_tests"], question, measure, names, alpha,
-                                             "outputs/" + waves[0].survey + "/{wave}/tables/trend_tests.csv")
-            texts = style.Texts(title=title, subtitle=names.question_text(question),
-                                footnotes=tuple(trend.footnotes(frame, None, names, minimum, alpha, confidence)),
-                                source=source, synthetic=synthetic)
-            figure = trend.draw(frame, texts, trend.look(frame, None, names, minimum, alpha))
-            figure_id = f"trend-{question}"
-            files = write_figure(figure, frame, folder, figure_id, int(report_params(params)["dpi"]))
-            entries.append({"id": figure_id, "number": number, "kind": "trend", "title": title,
-                            "headline": headline or title, "claim": headline is not None, "caption": trend.CAPTION,
-                            "alt": trend.alt(frame, title), "questions": [question],
-                            "breakdowns": [ALL, *breakdowns], "facts": facts, "files": files})
-    return entries
+        return render_all(len(order), draw, folder, int(report_params(params)["dpi"]))
 
 
 def _figure_context(entry: dict, folder: Path, names: Names) -> dict[str, Any]:
