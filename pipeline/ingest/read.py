@@ -157,8 +157,8 @@ def _stripped(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 def _stripped_frame(columns: list[pa.ChunkedArray], names: list[str]) -> pd.DataFrame:
     """A frame of pandas `str` columns (arrow-backed, never Python objects) from text columns, every cell and
-    name stripped of leading and trailing whitespace, columns stripped on pyarrow's threads. The list is
-    emptied, so that each original column is freed as soon as its stripped copy exists."""
+    name stripped of leading and trailing whitespace, the columns stripped side by side on a pool of threads.
+    The list is emptied, so that each original column is freed as soon as its stripped copy exists."""
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(pa.cpu_count()) as pool:
