@@ -96,12 +96,14 @@ def run_stages(names: list[str], waves, params, quiet: bool = False) -> None:
 
 def command_run(args, root: Path) -> None:
     from pipeline.params import load_params
+    from pipeline.pdf import shared_pdf_process
     from pipeline.project import find_waves, wave_from_dir
     from pipeline.stages import STAGES, SURVEY_STAGES, survey_last_waves
 
     waves = [wave_from_dir(w, root) for w in args.waves] if args.waves else find_waves(root)
-    run_stages([s.name for s in STAGES], waves, load_params(root))
-    run_stages([s.name for s in SURVEY_STAGES], survey_last_waves(waves), load_params(root))
+    with shared_pdf_process():
+        run_stages([s.name for s in STAGES], waves, load_params(root))
+        run_stages([s.name for s in SURVEY_STAGES], survey_last_waves(waves), load_params(root))
     _say(f"outputs in {root / 'outputs'}")
 
 

@@ -117,12 +117,31 @@ def whole_runs() -> Iterator[bool]:
         tags.update(dict.fromkeys(patched, original))
 
 
+_SHARED: dict | None = None
+
+
+@contextlib.contextmanager
+def shared_pdf_process() -> Iterator[None]:
+    """A block in which every `pdf_writer` hands its PDFs to one forked process, made when the first of them
+    opens, so that WeasyPrint is loaded once for all the PDFs of a run; the process ends with the block, after
+    the PDFs handed to it are written."""
+    global _SHARED
+    outer, _SHARED = _SHARED, {}
+    try:
+        yield
+    finally:
+        pool, _SHARED = _SHARED.get("pool"), outer
+        if pool is not None:
+            pool.shutdown()
+
+
 @contextlib.contextmanager
 def pdf_writer() -> Iterator[Callable[[str, Path, Path], None]]:
-    """A function `pdf(html, path, base)` that has the PDF of `html` written (as `write_pdf`) by a process forked
-    when the block opens, which loads WeasyPrint while the caller builds the HTML. The PDFs are written when the
-    block exits, and an error writing one is raised there. When only one CPU may be used they are written in
-    this process as the block exits."""
+    """A function `pdf(html, path, base)` that has the PDF of `html` written (as `write_pdf`) by a forked process,
+    which loads WeasyPrint while the caller builds the HTML: the process of the enclosing `shared_pdf_process`
+    block, else one forked when this block opens. The PDFs are written by the time the block exits, and an error
+    writing one is raised there. When only one CPU may be used they are written in this process as the block
+    exits."""
     from pipeline.parallel import workers
 
     if workers(2) < 2:
@@ -130,16 +149,30 @@ def pdf_writer() -> Iterator[Callable[[str, Path, Path], None]]:
         yield lambda *job: jobs.append(job)
         for job in jobs:
             write_pdf(*job)
-        return
+    elif _SHARED is not None:
+        if "pool" not in _SHARED:
+            _SHARED["pool"] = _pdf_process()
+        yield from _handing_to(_SHARED["pool"])
+    else:
+        with _pdf_process() as pool:
+            yield from _handing_to(pool)
+
+
+def _pdf_process():
+    """A process pool of one forked process, already loading WeasyPrint."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-        pool.submit(_load_weasyprint)
-        written = []
-        yield lambda *job: written.append(pool.submit(write_pdf, *job))
-        for future in written:
-            future.result()
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    pool.submit(_load_weasyprint)
+    return pool
+
+
+def _handing_to(pool) -> Iterator[Callable[[str, Path, Path], None]]:
+    written = []
+    yield lambda *job: written.append(pool.submit(write_pdf, *job))
+    for future in written:
+        future.result()
 
 
 def _load_weasyprint() -> None:
