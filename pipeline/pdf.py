@@ -169,6 +169,7 @@ def _pdf_process():
 
 
 def _handing_to(pool) -> Iterator[Callable[[str, Path, Path], None]]:
+    """Yields `pdf(html, path, base)`, which submits `write_pdf` to `pool`; then waits for every PDF submitted."""
     written = []
     yield lambda *job: written.append(pool.submit(write_pdf, *job))
     for future in written:

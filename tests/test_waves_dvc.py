@@ -67,10 +67,10 @@ def test_new_wave_then_run_builds_the_wave_and_the_trend_report(tmp_path, capsys
     assert len(err) == 1 and "column 'Q1' (question q1) is missing; the export has 'Q 1'" in err[0]
     clean = next_export(root, tmp_path)
     assert main(["--root", str(root), "new-wave", "tiny", "w2", "--from", str(clean), "--replace"]) == 0
-    monkeypatch.setenv("PULSE_WORKERS", "2")
     assert "matches the instrument" in capsys.readouterr().out
     waves = yaml.safe_load((root / "params.yaml").read_text())["waves"]
     assert waves["tiny-w2"] == {"survey": "tiny", "wave": "w2", "previous": "w1"}
+    monkeypatch.setenv("PULSE_WORKERS", "2")
     assert main(["--root", str(root), "run"]) == 0
     out = capsys.readouterr().out
     assert "trend-report tiny/w2: trend report with" in out and "over 2 waves" in out
